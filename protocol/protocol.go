@@ -1,0 +1,82 @@
+package protocol
+
+import "github.com/whirl-go/whirl/transport"
+
+// Protocol is the per-connection handler: Twisted's IProtocol. The reactor
+// calls its methods on the connection's loop, one at a time.
+type Protocol interface {
+	// ConnectionMade is called once, when the connection is ready. The
+	// transport is available through Base.Transport. Loop goroutine.
+	ConnectionMade()
+
+	// DataReceived is called with bytes as they arrive, in chunks of any size.
+	// data is valid only until DataReceived returns: the loop reuses the
+	// buffer, so copy what must be kept. Not called once LoseConnection was
+	// called. Loop goroutine.
+	DataReceived(data []byte)
+
+	// ConnectionLost is called exactly once for a connection that saw
+	// ConnectionMade, when it is closed. reason is never nil: it matches
+	// transport.ErrConnectionDone (clean close, either side),
+	// transport.ErrConnectionLost (wrapping the cause) or
+	// transport.ErrConnectionAborted with errors.Is. Loop goroutine.
+	ConnectionLost(reason error)
+}
+
+// Base is embedded by protocols. It gives no-op ConnectionMade, DataReceived
+// and ConnectionLost, the connection's transport, and the outer value (the
+// user's struct) for bases that need to call the user's overrides.
+//
+// Base's fields are set by [MakeConnection]; users never set them.
+type Base struct {
+	transport transport.Transport
+	self      Protocol
+}
+
+// base lets MakeConnection find the embedded Base in any struct that embeds it.
+func (b *Base) base() *Base { return b }
+
+type embedsBase interface{ base() *Base }
+
+// Transport returns the connection's transport, or nil before MakeConnection.
+// Loop goroutine (or any goroutine after ConnectionMade).
+func (b *Base) Transport() transport.Transport { return b.transport }
+
+// Self returns the outer protocol value given to MakeConnection: the user's
+// struct that embeds this Base (directly or through another base). Bases such
+// as a line receiver use it to reach the user's methods. Loop goroutine.
+func (b *Base) Self() Protocol { return b.self }
+
+// ConnectionMade does nothing. Loop goroutine.
+func (b *Base) ConnectionMade() {}
+
+// DataReceived discards the data. Loop goroutine.
+func (b *Base) DataReceived(data []byte) {}
+
+// ConnectionLost does nothing. Loop goroutine.
+func (b *Base) ConnectionLost(reason error) {}
+
+// Wire stores t and p in the Base embedded in p, without calling
+// ConnectionMade; it reports whether p embeds a Base. Bases that must prepare
+// themselves before ConnectionMade, and tests, use it; everything else uses
+// MakeConnection. Loop goroutine.
+func Wire(p Protocol, t transport.Transport) bool {
+	eb, ok := p.(embedsBase)
+	if !ok {
+		return false
+	}
+	b := eb.base()
+	b.transport = t
+	b.self = p
+	return true
+}
+
+// MakeConnection connects p to t, as Twisted's makeConnection does: it stores
+// t and p itself in the Base that p embeds, then calls p.ConnectionMade. A
+// protocol that does not embed Base only gets ConnectionMade. The reactor
+// calls it for every new connection; tests call it with a transporttest
+// transport. Loop goroutine.
+func MakeConnection(p Protocol, t transport.Transport) {
+	Wire(p, t)
+	p.ConnectionMade()
+}

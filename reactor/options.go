@@ -1,0 +1,108 @@
+package reactor
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Option configures a Reactor. Every option's zero value means its documented
+// default.
+type Option func(*config)
+
+type config struct {
+	loops         int
+	logger        zerolog.Logger
+	backlog       int
+	reusePort     bool
+	readBuffer    int
+	writeBuffer   int
+	keepAlive     time.Duration
+	keepInterval  time.Duration
+	keepCount     int
+	keepAliveSet  bool
+	drainTimeout  time.Duration
+	stopTimeout   time.Duration
+	workers       int
+	enrollWorkers int
+}
+
+func newConfig(opts []Option) config {
+	c := config{logger: zerolog.Nop()}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.loops <= 0 {
+		c.loops = runtime.GOMAXPROCS(0)
+	}
+	if c.drainTimeout <= 0 {
+		c.drainTimeout = 30 * time.Second
+	}
+	if c.stopTimeout <= 0 {
+		c.stopTimeout = 10 * time.Second
+	}
+	if c.workers <= 0 {
+		c.workers = 4 * runtime.GOMAXPROCS(0)
+		if c.workers < 16 {
+			c.workers = 16
+		}
+	}
+	if c.enrollWorkers <= 0 {
+		c.enrollWorkers = c.loops
+		if c.enrollWorkers < 2 {
+			c.enrollWorkers = 2
+		}
+	}
+	return c
+}
+
+// WithLoops sets the number of event loops. 0 (the default) means one per
+// usable CPU (GOMAXPROCS); 1 gives Twisted's single-threaded model, where every
+// callback of every connection runs on one goroutine.
+func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
+
+// WithLogger sets the logger. The default is silent: the reactor logs nothing
+// unless given a logger. gnet's own log lines go to the same logger (gnet keeps
+// one process-wide logger: with several reactors, the last one started wins).
+func WithLogger(l zerolog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithBacklog sets the listen backlog of TCP ports. 0 (the default) uses the
+// system's maximum (net.core.somaxconn).
+func WithBacklog(n int) Option { return func(c *config) { c.backlog = n } }
+
+// WithReusePort sets SO_REUSEPORT on listening sockets, so several processes
+// (or ports of one reactor) can listen on the same address. Default off.
+func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
+
+// WithReadBufferSize sets each connection's kernel receive buffer (SO_RCVBUF),
+// in bytes. 0 (the default) leaves the system's default and auto-tuning.
+func WithReadBufferSize(n int) Option { return func(c *config) { c.readBuffer = n } }
+
+// WithWriteBufferSize sets each connection's kernel send buffer (SO_SNDBUF),
+// in bytes. 0 (the default) leaves the system's default and auto-tuning.
+func WithWriteBufferSize(n int) Option { return func(c *config) { c.writeBuffer = n } }
+
+// WithTCPKeepAlive sets TCP keep-alive for accepted connections: idle time
+// before the first probe, interval between probes, and probe count. An idle of
+// 0 or less turns keep-alive off. Without this option, keep-alive follows Go's
+// default for accepted connections (on, 15 s).
+func WithTCPKeepAlive(idle, interval time.Duration, count int) Option {
+	return func(c *config) {
+		c.keepAlive, c.keepInterval, c.keepCount, c.keepAliveSet = idle, interval, count, true
+	}
+}
+
+// WithDrainTimeout bounds how long a closing connection waits for its output
+// to drain without progress: LoseConnection waits as long as the peer keeps
+// reading, and aborts the connection once its buffered output has not shrunk
+// for this long. Default 30 s.
+func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drainTimeout = d } }
+
+// WithStopTimeout sets the deadline of the graceful stop that Run performs when
+// its context ends. Default 10 s.
+func WithStopTimeout(d time.Duration) Option { return func(c *config) { c.stopTimeout = d } }
+
+// WithWorkers sets the size of the worker pool behind DeferToGoroutine.
+// Default 4 × GOMAXPROCS, at least 16.
+func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }

@@ -1,0 +1,68 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors reported by transports. ConnectionLost always receives a reason that
+// matches one of the first three with [errors.Is].
+var (
+	// ErrConnectionDone means the connection was closed cleanly, by either
+	// side: the peer sent EOF, or LoseConnection finished.
+	ErrConnectionDone = errors.New("transport: connection closed cleanly")
+	// ErrConnectionLost means the connection ended uncleanly (reset, I/O
+	// error). The reason wraps the cause as well.
+	ErrConnectionLost = errors.New("transport: connection lost")
+	// ErrConnectionAborted means the connection was aborted on this side:
+	// AbortConnection, a panic in a callback, a drain or stop deadline.
+	ErrConnectionAborted = errors.New("transport: connection aborted")
+	// ErrClosed is returned by writes on a transport that is closed.
+	ErrClosed = errors.New("transport: use of closed connection")
+	// ErrNotSupported is returned by socket options the transport cannot apply.
+	ErrNotSupported = errors.New("transport: operation not supported")
+	// ErrLoopStopped is returned when work is submitted to a loop that has stopped.
+	ErrLoopStopped = errors.New("transport: loop stopped")
+	// ErrAlreadyCalled is returned by a DelayedCall method once the call ran.
+	ErrAlreadyCalled = errors.New("transport: delayed call already called")
+	// ErrAlreadyCancelled is returned by a DelayedCall method once it was cancelled.
+	ErrAlreadyCancelled = errors.New("transport: delayed call already cancelled")
+)
+
+// PanicError is the cause recorded when a user callback panicked. The
+// connection is aborted with a reason that wraps both [ErrConnectionAborted]
+// and the PanicError; find it with [errors.As].
+type PanicError struct {
+	// Value is what the callback passed to panic.
+	Value any
+	// Stack is the goroutine's stack at the panic.
+	Stack []byte
+}
+
+// Error implements error. Any goroutine may call it.
+func (e *PanicError) Error() string { return fmt.Sprintf("transport: panic in callback: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error, so errors.Is sees through it.
+// Any goroutine may call it.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// Lost builds the reason for an unclean end: it matches [ErrConnectionLost] and
+// cause. Any goroutine may call it.
+func Lost(cause error) error {
+	if cause == nil {
+		return ErrConnectionLost
+	}
+	return fmt.Errorf("%w: %w", ErrConnectionLost, cause)
+}
+
+// Aborted builds the reason for an abort on this side: it matches
+// [ErrConnectionAborted] and cause (which may be nil). Any goroutine may call it.
+func Aborted(cause error) error {
+	if cause == nil {
+		return ErrConnectionAborted
+	}
+	return fmt.Errorf("%w: %w", ErrConnectionAborted, cause)
+}

@@ -1,0 +1,121 @@
+package transport
+
+import (
+	"io"
+	"net"
+	"time"
+)
+
+// Transport is one connection as its protocol sees it: Twisted's ITransport
+// and ITCPTransport.
+//
+// Every method is safe to call from any goroutine. On the connection's own
+// loop, Write takes the fast path: the bytes are appended to the connection's
+// buffer and flushed, with everything else written in the same callback, in one
+// system call when the callback returns.
+type Transport interface {
+	// Write copies p into the connection's output buffer and returns len(p),
+	// or 0 and ErrClosed once the connection is closed or closing. Bytes are
+	// sent in the order of the Write calls; bytes of one call are never split
+	// by another call's. Any goroutine.
+	io.Writer
+
+	// WriteSequence writes the buffers in order, as one Write of their
+	// concatenation would. It returns ErrClosed once the connection is closed
+	// or closing. Any goroutine.
+	WriteSequence(bufs [][]byte) error
+
+	// LoseConnection closes the connection cleanly: no more data is delivered
+	// to the protocol, everything already written is flushed, then a FIN is
+	// sent and the connection closed; ConnectionLost gets a reason matching
+	// ErrConnectionDone. The flush waits as long as the output keeps moving; a
+	// peer that stops reading for too long gets the connection aborted.
+	// Calling it again does nothing. Any goroutine.
+	LoseConnection()
+
+	// AbortConnection closes the connection at once, dropping buffered output
+	// and sending a reset; ConnectionLost gets a reason matching
+	// ErrConnectionAborted. Any goroutine.
+	AbortConnection()
+
+	// RemoteAddr is the peer's address. It stays valid after the connection
+	// closed. Any goroutine.
+	RemoteAddr() net.Addr
+
+	// LocalAddr is this side's address. It stays valid after the connection
+	// closed. Any goroutine.
+	LocalAddr() net.Addr
+
+	// SetTCPNoDelay turns Nagle's algorithm off (true) or on. It returns
+	// ErrClosed after close and ErrNotSupported where the transport is not
+	// TCP. Any goroutine.
+	SetTCPNoDelay(noDelay bool) error
+
+	// SetTCPKeepAlive turns TCP keep-alive on with the given idle time, probe
+	// interval and probe count (idle 0 turns it off). It returns ErrClosed
+	// after close and ErrNotSupported where the transport is not TCP. Any
+	// goroutine.
+	SetTCPKeepAlive(idle, interval time.Duration, count int) error
+
+	// Connected reports whether the connection is open and not closing.
+	// Any goroutine.
+	Connected() bool
+
+	// Disconnecting reports whether LoseConnection was called and the
+	// connection is draining its output or already closed. Any goroutine.
+	Disconnecting() bool
+
+	// Loop returns the loop that runs this connection's callbacks: its
+	// timers and callbacks scheduled on it run on that loop, serialized with
+	// the protocol's own callbacks. Any goroutine.
+	Loop() Loop
+}
+
+// Loop is what a protocol may ask of the event loop that runs it. The reactor
+// package implements it on gnet's loops; transporttest implements it on a fake
+// clock.
+//
+// Every method is safe to call from any goroutine; the functions passed in run
+// on the loop.
+type Loop interface {
+	Clock
+
+	// CallSoon runs fn on the loop, after the current callback returns (the
+	// equivalent of Twisted's callFromThread for this loop). It returns
+	// ErrLoopStopped if the loop stopped. Any goroutine.
+	CallSoon(fn func()) error
+
+	// DeferToGoroutine runs fn on a bounded pool of worker goroutines, where
+	// it may block, then calls then(result, err) on the loop. A panic in fn is
+	// passed to then as a *PanicError. Any goroutine.
+	DeferToGoroutine(fn func() (any, error), then func(result any, err error))
+}
+
+// Clock tells the time and schedules calls: Twisted's IReactorTime. Every
+// method is safe from any goroutine.
+type Clock interface {
+	// Now returns the clock's current time. Any goroutine.
+	Now() time.Time
+
+	// CallLater runs fn once, d from now, on the goroutine the clock belongs
+	// to (for a loop's clock: that loop). A d of 0 or less runs it as soon as
+	// possible, never inside the call. Any goroutine.
+	CallLater(d time.Duration, fn func()) DelayedCall
+}
+
+// DelayedCall is a pending call made by [Clock.CallLater]: Twisted's
+// IDelayedCall. Every method is safe from any goroutine.
+type DelayedCall interface {
+	// Cancel stops the call from running. It returns ErrAlreadyCalled or
+	// ErrAlreadyCancelled when the call is no longer pending. Any goroutine.
+	Cancel() error
+	// Reset makes the call run d from now. Same errors as Cancel. Any goroutine.
+	Reset(d time.Duration) error
+	// Delay makes the call run d later than it was due. Same errors as
+	// Cancel. Any goroutine.
+	Delay(d time.Duration) error
+	// Active reports whether the call is still pending. Any goroutine.
+	Active() bool
+	// Time returns when the call is due. Any goroutine.
+	Time() time.Time
+}
