@@ -83,3 +83,9 @@ func readFull(c net.Conn, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
+
+func backgroundContext() context.Context { return context.Background() }
