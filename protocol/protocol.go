@@ -66,6 +66,9 @@ func Wire(p Protocol, t transport.Transport) bool {
 		return false
 	}
 	b := eb.base()
+	if b == nil { // embeds a nil *Base
+		return false
+	}
 	b.transport = t
 	b.self = p
 	return true

@@ -61,8 +61,9 @@ type Transport interface {
 	// Any goroutine.
 	Connected() bool
 
-	// Disconnecting reports whether LoseConnection was called and the
-	// connection is draining its output or already closed. Any goroutine.
+	// Disconnecting reports whether the connection is closing or closed:
+	// LoseConnection or AbortConnection was called, or the connection ended.
+	// Any goroutine.
 	Disconnecting() bool
 
 	// Loop returns the loop that runs this connection's callbacks: its

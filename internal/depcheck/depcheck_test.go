@@ -1,0 +1,62 @@
+package depcheck_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/whirl-go/whirl"
+
+func TestImportGraph(t *testing.T) {
+	tests := []struct {
+		pkgs    string
+		allowed []string // whirl packages it may depend on
+	}{
+		{"transport", nil},
+		{"transport/transporttest", []string{"transport"}},
+		{"protocol", []string{"transport"}},
+		{"factory", []string{"protocol", "transport"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkgs, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", module+"/"+tt.pkgs).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				switch {
+				case dep == module+"/"+tt.pkgs:
+				case strings.HasPrefix(dep, module+"/"):
+					name := strings.TrimPrefix(dep, module+"/")
+					ok := false
+					for _, a := range tt.allowed {
+						ok = ok || name == a
+					}
+					if !ok {
+						t.Errorf("%s imports %s", tt.pkgs, name)
+					}
+				case strings.Contains(dep, "."):
+					// Only the standard library (no dot in the first element).
+					if first, _, _ := strings.Cut(dep, "/"); strings.Contains(first, ".") {
+						t.Errorf("%s imports non-standard package %s", tt.pkgs, dep)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNoGnetInExportedAPI checks that no exported declaration outside package
+// reactor mentions gnet, by asking go doc for each package's API.
+func TestNoGnetInExportedAPI(t *testing.T) {
+	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "reactor"} {
+		out, err := exec.Command("go", "doc", "-all", module+"/"+pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go doc %s: %v\n%s", pkg, err, out)
+		}
+		if strings.Contains(string(out), "gnet.") {
+			t.Errorf("exported API of %s mentions a gnet type", pkg)
+		}
+	}
+}
