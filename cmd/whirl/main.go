@@ -1,0 +1,202 @@
+// Command whirl runs servers written with whirl, as Twisted's twist command
+// runs Twisted's plugins.
+//
+// Usage:
+//
+//	whirl <command> [flags]
+//	whirl help [command]
+//
+// The commands are:
+//
+//	echo    write back every byte received (Twisted's echoserv.py)
+//
+// Every server command takes --listen (Twisted's endpoint syntax, such as
+// tcp:8000:interface=127.0.0.1, or host:port), --log-level and --loops. It
+// logs to stderr, readable on a terminal and JSON otherwise, and stops
+// gracefully on SIGINT or SIGTERM.
+//
+// The exit status is 0 after a graceful stop or a help request, 2 for a
+// usage error (an unknown command or flag, a bad flag value), and 1 when the
+// server could not start (the address is in use, say) or failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/whirl-go/whirl/examples/echo/echo"
+	"github.com/whirl-go/whirl/internal/cli"
+)
+
+// command is one subcommand of whirl. To add a server, write its run
+// function with serverFlags and add it to commands.
+type command struct {
+	name    string
+	summary string
+	// run runs the command with the arguments after its name, until ctx is
+	// done. A usage error is returned as a usageError (the flag set has
+	// already told the user), a help request as flag.ErrHelp.
+	run func(ctx context.Context, env *env, args []string) error
+}
+
+// commands are whirl's subcommands, in the order usage lists them.
+var commands = []command{
+	{name: "echo", summary: "write back every byte received (Twisted's echoserv.py)", run: runEcho},
+}
+
+// env is what a command gets from the process.
+type env struct {
+	stdout io.Writer // help output
+	stderr io.Writer // usage errors
+	logs   *os.File  // the server's log (os.Stderr)
+	// ready, if not nil, is called with the bound address once a server
+	// listens; tests use it to learn the port.
+	ready func(net.Addr)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runMain(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, logs: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// runMain runs whirl with args (without the program name) and returns the
+// exit status.
+func runMain(ctx context.Context, args []string, env *env) int {
+	if len(args) == 0 {
+		usage(env.stderr)
+		return exitUsage
+	}
+	name, args := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) == 0 {
+			usage(env.stdout)
+			return exitOK
+		}
+		cmd := lookup(args[0])
+		switch {
+		case len(args) > 1:
+			fmt.Fprintf(env.stderr, "whirl help: too many arguments: %q\n\n", args)
+			usage(env.stderr)
+			return exitUsage
+		case cmd == nil:
+			fmt.Fprintf(env.stderr, "whirl help: unknown command %q\n\n", args[0])
+			usage(env.stderr)
+			return exitUsage
+		}
+		fmt.Fprintf(env.stdout, "whirl %s: %s.\n\n", cmd.name, cmd.summary)
+		helpEnv := *env
+		helpEnv.stderr = env.stdout
+		return status(env, cmd, cmd.run(ctx, &helpEnv, []string{"-h"}))
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		fmt.Fprintf(env.stderr, "whirl: unknown command %q\n\n", name)
+		usage(env.stderr)
+		return exitUsage
+	}
+	return status(env, cmd, cmd.run(ctx, env, args))
+}
+
+// status turns what a command returned into an exit status, reporting errors
+// other than usage errors on stderr.
+func status(env *env, cmd *command, err error) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	default:
+		fmt.Fprintf(env.stderr, "whirl %s: %v\n", cmd.name, err)
+		return exitError
+	}
+}
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// usage prints whirl's usage, listing the commands, to w.
+func usage(w io.Writer) {
+	fmt.Fprint(w, "whirl runs servers written with whirl.\n\nUsage:\n\n\twhirl <command> [flags]\n\nThe commands are:\n\n")
+	lines := append(commands[:len(commands):len(commands)], command{name: "help", summary: "print this help, or a command's flags"})
+	width := 0
+	for _, c := range lines {
+		width = max(width, len(c.name))
+	}
+	for _, c := range lines {
+		fmt.Fprintf(w, "\t%-*s    %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nUse \"whirl help <command>\" for a command's flags.\n"+
+		"Servers stop gracefully on SIGINT or SIGTERM.\n")
+}
+
+// usageError is a command line a command cannot run; the flag set has
+// already printed the reason and the command's usage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+func (e usageError) Unwrap() error { return e.err }
+
+// serverFlags parses the flags every server command takes (see cli.Flags),
+// with listen as the default --listen. It returns flag.ErrHelp for -h, and a
+// usageError for a flag it cannot parse, a value cli.Flags.Check refuses or
+// an argument left over.
+func serverFlags(env *env, name, listen string, args []string) (*cli.Flags, error) {
+	fs := flag.NewFlagSet("whirl "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: whirl %s [flags]\n\nFlags:\n", name)
+		fs.PrintDefaults()
+	}
+	var fl cli.Flags
+	fl.Register(fs, listen)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	err := fl.Check()
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return nil, usageError{err}
+	}
+	return &fl, nil
+}
+
+// runEcho runs Twisted's echo server, examples/echo.
+func runEcho(ctx context.Context, env *env, args []string) error {
+	fl, err := serverFlags(env, "echo", "tcp:8000", args)
+	if err != nil {
+		return err
+	}
+	return fl.Serve(ctx, env.logs, echo.Factory(), env.ready)
+}

@@ -1,0 +1,33 @@
+// Package echo is Twisted's echo server ported to whirl: a protocol that
+// writes back every byte it receives, and the factory that makes one per
+// connection.
+//
+// # Goroutines
+//
+// Echo's callbacks run on its connection's loop, as every protocol's do; it
+// keeps no state of its own. Factory may be called from any goroutine.
+package echo
+
+import (
+	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/protocol"
+)
+
+// Echo writes back whatever it receives, as it arrives: Twisted's Echo
+// protocol. It embeds [protocol.Base] for the transport and the callbacks it
+// does not need.
+type Echo struct{ protocol.Base }
+
+// DataReceived writes data back to the peer. Write copies the bytes into the
+// connection's output buffer, so data is not kept past the call. A write
+// error means the connection is closing, and there is nothing left to do.
+// Loop goroutine.
+func (e *Echo) DataReceived(data []byte) {
+	_, _ = e.Transport().Write(data)
+}
+
+// Factory returns a factory that makes a new [Echo] for every connection:
+// Twisted's Factory.forProtocol(Echo). Any goroutine.
+func Factory() factory.Factory {
+	return factory.ForProtocol(func() protocol.Protocol { return &Echo{} })
+}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/internal/endpoint"
+	"github.com/whirl-go/whirl/reactor"
+)
+
+// Errors returned by the package, wrapped with the offending value; test for
+// them with [errors.Is]. Errors from parsing a listen address are the
+// endpoint package's.
+var (
+	// ErrLogLevel means a log level name is not one zerolog knows.
+	ErrLogLevel = errors.New("cli: unknown log level")
+	// ErrLoops means a loop count is negative.
+	ErrLoops = errors.New("cli: negative loop count")
+)
+
+// DefaultLogLevel is the level NewLogger uses when given an empty level.
+const DefaultLogLevel = "info"
+
+// NewLogger returns a logger writing to w at the given level ("trace",
+// "debug", "info", "warn", "error", "fatal", "panic" or "disabled", in any
+// case; "" means [DefaultLogLevel]). When w is a terminal (a character
+// device) the lines are zerolog's human-readable console format; otherwise
+// they are JSON, one object per line, for log collectors. Every line carries
+// a timestamp. An unknown level gives an error wrapping [ErrLogLevel]. Any
+// goroutine.
+func NewLogger(w *os.File, level string) (zerolog.Logger, error) {
+	lvl, err := parseLevel(level)
+	if err != nil {
+		return zerolog.Nop(), err
+	}
+	var out io.Writer = w
+	if isTerminal(w) {
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+func parseLevel(level string) (zerolog.Level, error) {
+	if level == "" {
+		level = DefaultLogLevel
+	}
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || lvl == zerolog.NoLevel {
+		return zerolog.NoLevel, fmt.Errorf("%w %q (want trace, debug, info, warn, error, fatal, panic or disabled)", ErrLogLevel, level)
+	}
+	return lvl, nil
+}
+
+// isTerminal reports whether f is a character device, which a terminal is.
+// (So is /dev/null, where the format does not matter.)
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Serve serves f on the listen address until ctx is done, as [ServeReady]
+// does without a ready callback. Any goroutine; it blocks.
+func Serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, opts ...reactor.Option) error {
+	return ServeReady(ctx, log, listen, f, nil, opts...)
+}
+
+// ServeReady parses listen with [endpoint.Parse] ("tcp:8000",
+// "tcp:0:interface=127.0.0.1", "127.0.0.1:8000", ...), makes a reactor with
+// opts and log, listens there with f, and runs until ctx is done; the
+// reactor then stops gracefully within its stop timeout (see
+// [reactor.WithStopTimeout]). A backlog given in listen overrides
+// [reactor.WithBacklog] in opts.
+//
+// It logs "listening" with the bound address (field "addr") once the port is
+// bound, and "stopped" when the reactor has stopped. If ready is not nil it
+// is called with the bound address at the same moment, before the reactor
+// runs: connections made from then on are accepted once it runs. Tests use
+// it to learn the port the system chose for port 0.
+//
+// Callers pass a ctx from signal.NotifyContext(ctx, os.Interrupt,
+// syscall.SIGTERM) so that a signal stops the server gracefully. ServeReady
+// returns nil after a stop caused by ctx, and otherwise the error that kept
+// it from listening or running. Any goroutine; it blocks.
+func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, ready func(net.Addr), opts ...reactor.Option) error {
+	spec, err := endpoint.Parse(listen)
+	if err != nil {
+		return err
+	}
+	all := make([]reactor.Option, 0, len(opts)+2)
+	all = append(all, opts...)
+	if spec.Backlog > 0 {
+		all = append(all, reactor.WithBacklog(spec.Backlog))
+	}
+	all = append(all, reactor.WithLogger(log))
+	r := reactor.New(all...)
+
+	port, err := r.ListenTCP(spec.Addr, f)
+	if err != nil {
+		return fmt.Errorf("cli: listen on %s: %w", listen, err)
+	}
+	log.Info().Str("addr", port.Addr().String()).Str("listen", listen).Msg("listening")
+	if ready != nil {
+		ready(port.Addr())
+	}
+
+	start := time.Now()
+	err = r.Run(ctx)
+	ev := log.Info()
+	if err != nil {
+		ev = log.Error().Err(err)
+	}
+	ev.Dur("uptime", time.Since(start)).Msg("stopped")
+	return err
+}
+
+// Flags are the command-line settings every whirl server takes. Register
+// defines them on a flag set with their defaults; in a Flags filled by hand,
+// an empty LogLevel and a zero Loops mean the defaults, and Listen is
+// required.
+type Flags struct {
+	// Listen is the address to listen on, in any form endpoint.Parse
+	// accepts (--listen).
+	Listen string
+	// LogLevel is the level of the log written to stderr (--log-level).
+	LogLevel string
+	// Loops is the number of event loops, 0 for one per CPU (--loops).
+	Loops int
+}
+
+// Register defines --listen (default listen), --log-level (default
+// [DefaultLogLevel]) and --loops (default 0) on fs, storing their values in
+// fl. Any goroutine.
+func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
+	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N], or host:port")
+	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
+	fs.IntVar(&fl.Loops, "loops", 0, "`number` of event loops (0: one per CPU, 1: Twisted's single-threaded model)")
+}
+
+// Check reports the first flag whose value cannot be used: a listen address
+// endpoint.Parse refuses, an unknown log level (wrapping [ErrLogLevel]) or a
+// negative loop count (wrapping [ErrLoops]). Commands call it after parsing
+// their flags to report a bad value as a usage error. Any goroutine.
+func (fl *Flags) Check() error {
+	if _, err := endpoint.Parse(fl.Listen); err != nil {
+		return err
+	}
+	if _, err := parseLevel(fl.LogLevel); err != nil {
+		return err
+	}
+	_, err := fl.Options()
+	return err
+}
+
+// Options returns the reactor options the flags ask for, or an error
+// wrapping [ErrLoops] for a negative loop count. Any goroutine.
+func (fl *Flags) Options() ([]reactor.Option, error) {
+	if fl.Loops < 0 {
+		return nil, fmt.Errorf("%w: --loops %d", ErrLoops, fl.Loops)
+	}
+	return []reactor.Option{reactor.WithLoops(fl.Loops)}, nil
+}
+
+// Serve makes the logger the flags ask for, writing to logOut (normally
+// os.Stderr), and serves f on the --listen address with ServeReady until
+// ctx is done; ready may be nil. Any goroutine; it blocks.
+func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, ready func(net.Addr)) error {
+	log, err := NewLogger(logOut, fl.LogLevel)
+	if err != nil {
+		return err
+	}
+	opts, err := fl.Options()
+	if err != nil {
+		return err
+	}
+	return ServeReady(ctx, log, fl.Listen, f, ready, opts...)
+}
