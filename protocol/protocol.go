@@ -83,3 +83,17 @@ func MakeConnection(p Protocol, t transport.Transport) {
 	Wire(p, t)
 	p.ConnectionMade()
 }
+
+// WriteBufferNotifier is implemented by protocols that want to know when their
+// connection's buffered output passes the high watermark (WriteBufferFull) and
+// when it drains below the low one again (WriteBufferDrained): Tornado's
+// write-buffer callbacks. The reactor checks for it once, when the connection
+// is made. Both run on the connection's loop.
+type WriteBufferNotifier interface {
+	// WriteBufferFull is called when buffered output passes the high
+	// watermark. Loop goroutine.
+	WriteBufferFull()
+	// WriteBufferDrained is called when buffered output, having been full,
+	// drains below the low watermark. Loop goroutine.
+	WriteBufferDrained()
+}

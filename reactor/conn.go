@@ -22,19 +22,13 @@ const (
 	stateClosed
 )
 
-// Actions requested from other goroutines, carried out by service on the loop.
+// Actions requested from any goroutine, carried out by service on the loop.
 const (
-	actLose uint8 = 1 << iota
-	actAbort
-)
-
-// maxRetained is the largest output buffer a connection keeps between flushes.
-const maxRetained = 64 << 10
-
-// Drain-check back-off while a close waits for output to leave.
-const (
-	drainFirstCheck = time.Millisecond
-	drainMaxCheck   = 50 * time.Millisecond
+	actLose     uint8 = 1 << iota // LoseConnection
+	actAbort                      // AbortConnection
+	actOverflow                   // a write passed the hard cap
+	actRead                       // PauseProducing/ResumeProducing: reconcile reading
+	actProducer                   // a producer was registered or unregistered
 )
 
 // conn is one connection: whirl's Transport over a gnet.Conn.
@@ -45,30 +39,43 @@ type conn struct {
 	local  net.Addr
 	remote net.Addr
 
-	state    atomic.Int32
-	opened   atomic.Bool
-	loopView connLoop
+	state      atomic.Int32
+	opened     atomic.Bool
+	readPaused atomic.Bool  // what PauseProducing/ResumeProducing asked for
+	high, low  atomic.Int64 // watermarks; 0 means the reactor's
+	queued     atomic.Int64 // bytes in gnet's outbound buffer after the last flush
+	loopView   connLoop
 
-	mu           sync.Mutex // guards out, flushPending, acts, writeClosed, gone
+	mu           sync.Mutex // guards the fields below
 	out          []byte
 	flushPending bool
 	acts         uint8
 	writeClosed  bool
+	losing       bool
 	gone         bool // closed: the descriptor may already belong to someone else
+	producer     transport.Producer
+	streaming    bool
 
 	// Loop goroutine only.
 	gc            gnet.Conn
 	fd            int
 	proto         protocol.Protocol
+	notifier      protocol.WriteBufferNotifier
 	spare         []byte
 	made          bool
 	closeReason   error
+	loseReason    error
 	closeOnReturn bool
-	draining      bool
-	drainTimer    *time.Timer
-	drainLeft     int
-	drainSince    time.Time
-	drainDelay    time.Duration
+	draining      bool // LoseConnection: close once output is gone
+	prod          transport.Producer
+	prodStreaming bool
+	prodPaused    bool // we paused the streaming producer
+	full          bool // output passed the high watermark and has not drained below the low one
+	watch         watchState
+	inbuf         []byte // received while paused
+	epollPaused   bool   // reading is off in the loop's epoll set
+	lastRead      time.Time
+	idleTimer     *time.Timer
 }
 
 var _ transport.Transport = (*conn)(nil)
@@ -92,13 +99,13 @@ func (c *conn) open() {
 		return
 	}
 	c.proto = p
+	c.notifier, _ = p.(protocol.WriteBufferNotifier)
 	c.made = true
+	if d := c.r.cfg.idleTimeout; d > 0 {
+		c.lastRead = time.Now()
+		c.idleTimer = time.AfterFunc(d, func() { _ = c.l.submit(c.checkIdle) })
+	}
 	c.guard("ConnectionMade", func() { protocol.MakeConnection(p, c) })
-}
-
-func (c *conn) dataReceived(data []byte) {
-	defer c.recoverPanic("DataReceived")
-	c.proto.DataReceived(data)
 }
 
 // guard runs fn, turning a panic into an abort. It reports whether fn returned.
@@ -122,119 +129,35 @@ func (c *conn) closed(reason error) {
 	c.gone = true
 	c.writeClosed = true
 	c.out = nil
+	c.producer = nil
 	c.mu.Unlock()
 	c.state.Store(stateClosed)
-	if c.drainTimer != nil {
-		c.drainTimer.Stop()
+	c.stopWatching()
+	if c.idleTimer != nil {
+		c.idleTimer.Stop()
 	}
+	c.inbuf = nil
 	delete(c.l.conns, c)
 	c.l.nconns.Add(-1)
+	if p := c.prod; p != nil {
+		c.prod = nil
+		c.r.safeCall("StopProducing", p.StopProducing)
+	}
 	if c.made {
 		c.made = false
 		p := c.proto
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					c.r.logPanic("ConnectionLost", newPanicError(v), c.remote)
-				}
-			}()
-			p.ConnectionLost(reason)
-		}()
+		c.r.safeCall("ConnectionLost", func() { p.ConnectionLost(reason) })
 	}
 	c.r.connDone()
-}
-
-// service flushes pending output and carries out requested actions.
-// Loop goroutine.
-func (c *conn) service() {
-	c.mu.Lock()
-	buf := c.out
-	c.out = c.spare
-	c.spare = nil
-	acts := c.acts
-	c.acts = 0
-	c.flushPending = false
-	gone := c.gone
-	c.mu.Unlock()
-	if gone {
-		return
-	}
-	if acts&actAbort != 0 {
-		c.abortNow(transport.ErrConnectionAborted)
-		return
-	}
-	if len(buf) > 0 {
-		_, _ = c.gc.Write(buf) // on error gnet closes the connection (OnClose)
-	}
-	if cap(buf) <= maxRetained {
-		c.spare = buf[:0]
-	}
-	if acts&actLose != 0 && !c.draining {
-		c.draining = true
-		c.drainSince = time.Now()
-		c.drainLeft = -1
-		c.drainDelay = drainFirstCheck
-	}
-	if c.draining {
-		c.checkDrain()
+	if c.r.log.Debug().Enabled() {
+		c.r.log.Debug().Stringer("peer", c.remote).AnErr("reason", reason).Msg("connection closed")
 	}
 }
 
-// checkDrain closes the connection cleanly once all output left, or aborts it
-// when the output stopped moving for the drain timeout. Loop goroutine.
-func (c *conn) checkDrain() {
-	c.mu.Lock()
-	gone := c.gone
-	c.mu.Unlock()
-	if gone || c.closeOnReturn {
-		return
-	}
-	left := c.gc.OutboundBuffered()
-	if left == 0 {
-		// FIN after the data already queued in the kernel.
-		_ = unix.Shutdown(c.fd, unix.SHUT_WR)
-		c.closeReason = transport.ErrConnectionDone
-		c.l.closeConn(c)
-		return
-	}
-	now := time.Now()
-	if c.drainLeft < 0 || left < c.drainLeft {
-		c.drainLeft = left
-		c.drainSince = now
-	} else if now.Sub(c.drainSince) >= c.r.cfg.drainTimeout {
-		c.abortNow(transport.Aborted(ErrDrainTimeout))
-		return
-	}
-	d := c.drainDelay
-	if c.drainDelay *= 2; c.drainDelay > drainMaxCheck {
-		c.drainDelay = drainMaxCheck
-	}
-	if c.drainTimer == nil {
-		c.drainTimer = time.AfterFunc(d, func() { _ = c.l.submit(c.checkDrain) })
-	} else {
-		c.drainTimer.Reset(d)
-	}
-}
-
-// abortNow closes the connection with a reset. Loop goroutine.
-func (c *conn) abortNow(reason error) {
-	c.mu.Lock()
-	gone := c.gone
-	c.writeClosed = true
-	c.mu.Unlock()
-	if gone || c.closeOnReturn {
-		return
-	}
-	c.state.Store(stateDisconnecting)
-	if c.closeReason == nil {
-		c.closeReason = reason
-	}
-	_ = c.gc.SetLinger(0)
-	c.l.closeConn(c)
-}
-
-// request records an action (or just pending output) and kicks the loop.
-func (c *conn) kickLocked() {
+// request records actions (or just pending output) with c.mu held, unlocks,
+// and makes sure the loop services c soon.
+func (c *conn) requestLocked(acts uint8) {
+	c.acts |= acts
 	kick := !c.flushPending
 	c.flushPending = true
 	c.mu.Unlock()
@@ -250,8 +173,13 @@ func (c *conn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, transport.ErrClosed
 	}
+	if int64(len(c.out)+len(p))+c.queued.Load() > int64(c.r.cfg.maxWrite) {
+		c.writeClosed = true
+		c.requestLocked(actOverflow)
+		return 0, transport.ErrWriteBufferOverflow
+	}
 	c.out = append(c.out, p...)
-	c.kickLocked()
+	c.requestLocked(0)
 	return len(p), nil
 }
 
@@ -262,24 +190,37 @@ func (c *conn) WriteSequence(bufs [][]byte) error {
 		c.mu.Unlock()
 		return transport.ErrClosed
 	}
+	n := len(c.out)
+	for _, b := range bufs {
+		n += len(b)
+	}
+	if int64(n)+c.queued.Load() > int64(c.r.cfg.maxWrite) {
+		c.writeClosed = true
+		c.requestLocked(actOverflow)
+		return transport.ErrWriteBufferOverflow
+	}
 	for _, b := range bufs {
 		c.out = append(c.out, b...)
 	}
-	c.kickLocked()
+	c.requestLocked(0)
 	return nil
 }
 
-// LoseConnection closes after flushing. Any goroutine.
+// LoseConnection closes after flushing (and after the producer, if any,
+// unregistered). Any goroutine.
 func (c *conn) LoseConnection() {
 	c.mu.Lock()
-	if c.writeClosed {
+	if c.losing || c.gone {
 		c.mu.Unlock()
 		return
 	}
-	c.writeClosed = true
-	c.acts |= actLose
+	c.losing = true
+	if c.producer == nil || !c.streaming {
+		// Writes stay open for a pull producer, which has the last word.
+		c.writeClosed = c.producer == nil
+	}
 	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
-	c.kickLocked()
+	c.requestLocked(actLose)
 }
 
 // AbortConnection closes at once with a reset. Any goroutine.
@@ -290,9 +231,80 @@ func (c *conn) AbortConnection() {
 		return
 	}
 	c.writeClosed = true
-	c.acts |= actAbort
 	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
-	c.kickLocked()
+	c.requestLocked(actAbort)
+}
+
+// RegisterProducer registers the producer of this connection's output. Any goroutine.
+func (c *conn) RegisterProducer(p transport.Producer, streaming bool) error {
+	c.mu.Lock()
+	if c.gone || (c.writeClosed && !c.losing) {
+		c.mu.Unlock()
+		return transport.ErrClosed
+	}
+	if c.producer != nil {
+		c.mu.Unlock()
+		return transport.ErrProducerRegistered
+	}
+	c.producer, c.streaming = p, streaming
+	c.requestLocked(actProducer)
+	return nil
+}
+
+// UnregisterProducer removes the producer. Any goroutine.
+func (c *conn) UnregisterProducer() {
+	c.mu.Lock()
+	if c.producer == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.producer = nil
+	if c.losing {
+		c.writeClosed = true
+	}
+	c.requestLocked(actProducer)
+}
+
+// PauseProducing stops delivering and reading. Any goroutine.
+func (c *conn) PauseProducing() {
+	if c.readPaused.Swap(true) {
+		return
+	}
+	c.mu.Lock()
+	c.requestLocked(actRead)
+}
+
+// ResumeProducing restarts delivering and reading. Any goroutine.
+func (c *conn) ResumeProducing() {
+	if !c.readPaused.Swap(false) {
+		return
+	}
+	c.mu.Lock()
+	c.requestLocked(actRead)
+}
+
+// StopProducing loses the connection. Any goroutine.
+func (c *conn) StopProducing() { c.LoseConnection() }
+
+// SetWriteWatermarks sets this connection's watermarks. Any goroutine.
+func (c *conn) SetWriteWatermarks(high, low int) {
+	if high > 0 {
+		c.high.Store(int64(high))
+	}
+	if low > 0 {
+		c.low.Store(int64(low))
+	}
+}
+
+func (c *conn) watermarks() (high, low int) {
+	high, low = int(c.high.Load()), int(c.low.Load())
+	if high == 0 {
+		high = c.r.cfg.highWater
+	}
+	if low == 0 {
+		low = c.r.cfg.lowWater
+	}
+	return high, min(low, high)
 }
 
 // RemoteAddr returns the peer's address. Any goroutine.
@@ -309,33 +321,6 @@ func (c *conn) Disconnecting() bool { return c.state.Load() != stateOpen }
 
 // Loop returns the connection's loop. Any goroutine.
 func (c *conn) Loop() transport.Loop { return &c.loopView }
-
-// connLoop is a connection's view of its loop: callbacks scheduled through it
-// run on the loop, and a panic in them aborts that connection.
-type connLoop struct{ c *conn }
-
-// Now returns the current time. Any goroutine.
-func (v *connLoop) Now() time.Time { return time.Now() }
-
-// CallLater runs fn on the connection's loop after d. Any goroutine.
-func (v *connLoop) CallLater(d time.Duration, fn func()) transport.DelayedCall {
-	return newDelayedCall(v.c.l, d, v.wrap("timer", fn))
-}
-
-// CallSoon runs fn on the connection's loop. Any goroutine.
-func (v *connLoop) CallSoon(fn func()) error { return v.c.l.submit(v.wrap("CallSoon", fn)) }
-
-// DeferToGoroutine runs fn on the worker pool, then then on the connection's
-// loop. Any goroutine.
-func (v *connLoop) DeferToGoroutine(fn func() (any, error), then func(any, error)) {
-	v.c.r.workers.run(v.c.l, fn, func(res any, err error) {
-		v.c.guard("DeferToGoroutine callback", func() { then(res, err) })
-	})
-}
-
-func (v *connLoop) wrap(what string, fn func()) func() {
-	return func() { v.c.guard(what, fn) }
-}
 
 // sockopt runs fn on the descriptor while it is certainly this connection's:
 // gnet closes a descriptor only after OnClose, which takes c.mu to mark it gone.
@@ -391,6 +376,33 @@ func setKeepAlive(fd int, idle, interval time.Duration, count int) error {
 		}
 	}
 	return nil
+}
+
+// connLoop is a connection's view of its loop: callbacks scheduled through it
+// run on the loop, and a panic in them aborts that connection.
+type connLoop struct{ c *conn }
+
+// Now returns the current time. Any goroutine.
+func (v *connLoop) Now() time.Time { return time.Now() }
+
+// CallLater runs fn on the connection's loop after d. Any goroutine.
+func (v *connLoop) CallLater(d time.Duration, fn func()) transport.DelayedCall {
+	return newDelayedCall(v.c.l, d, v.wrap("timer", fn))
+}
+
+// CallSoon runs fn on the connection's loop. Any goroutine.
+func (v *connLoop) CallSoon(fn func()) error { return v.c.l.submit(v.wrap("CallSoon", fn)) }
+
+// DeferToGoroutine runs fn on the worker pool, then then on the connection's
+// loop. Any goroutine.
+func (v *connLoop) DeferToGoroutine(fn func() (any, error), then func(any, error)) {
+	v.c.r.workers.run(v.c.l, fn, func(res any, err error) {
+		v.c.guard("DeferToGoroutine callback", func() { then(res, err) })
+	})
+}
+
+func (v *connLoop) wrap(what string, fn func()) func() {
+	return func() { v.c.guard(what, fn) }
 }
 
 var errRefused = errors.New("reactor: factory refused the connection")

@@ -27,6 +27,7 @@ type loop struct {
 	idx    int
 	cli    *gnet.Client
 	el     gnet.EventLoop
+	epfd   int // the loop's epoll set, or -1 (see findEpoll)
 	nconns atomic.Int64 // connections assigned to this loop (for balancing)
 
 	mu      sync.Mutex // guards the fields below
@@ -62,11 +63,12 @@ func (l *loop) start() error {
 		return err
 	}
 	l.cli = cli
-	el, err := controlLoop(cli)
+	el, epfd, err := controlLoop(cli, l)
 	if err != nil {
 		_ = cli.Stop()
 		return fmt.Errorf("reactor: find event loop: %w", err)
 	}
+	l.epfd = epfd
 	l.mu.Lock()
 	l.el = el
 	l.started = true
@@ -82,27 +84,31 @@ func (l *loop) start() error {
 }
 
 // controlLoop enrolls one end of a socketpair to learn the client's loop
-// handle, then closes it: gnet offers no other way to run tasks on a client's
-// loop.
-func controlLoop(cli *gnet.Client) (gnet.EventLoop, error) {
+// handle and its epoll set, then closes it: gnet offers no other way to run
+// tasks on a client's loop.
+func controlLoop(cli *gnet.Client, l *loop) (gnet.EventLoop, int, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, os.NewSyscallError("socketpair", err)
+		return nil, -1, os.NewSyscallError("socketpair", err)
 	}
 	f0, f1 := os.NewFile(uintptr(fds[0]), "whirl-control-0"), os.NewFile(uintptr(fds[1]), "whirl-control-1")
 	defer f1.Close()
 	nc, err := net.FileConn(f0)
 	f0.Close()
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	gc, err := cli.Enroll(nc)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	el := gc.EventLoop()
+	epfd, perr := findEpoll(el, gc.Fd())
 	_ = gc.Close()
-	return el, nil
+	if perr != nil {
+		l.r.log.Warn().Err(perr).Int("loop", l.idx).Msg("read pause cannot stop reading the socket; falling back to bounded buffering")
+	}
+	return el, epfd, nil
 }
 
 // stop stops the gnet client; tasks submitted afterwards fail.
@@ -233,7 +239,7 @@ func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	l.current = c
 	l.enter()
-	c.dataReceived(data)
+	c.received(data)
 	l.leave()
 	l.current = nil
 	if c.closeOnReturn {

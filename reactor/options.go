@@ -26,6 +26,12 @@ type config struct {
 	stopTimeout   time.Duration
 	workers       int
 	enrollWorkers int
+	highWater     int
+	lowWater      int
+	maxWrite      int
+	maxPaused     int
+	idleTimeout   time.Duration
+	stallTimeout  time.Duration
 }
 
 func newConfig(opts []Option) config {
@@ -47,6 +53,21 @@ func newConfig(opts []Option) config {
 		if c.workers < 16 {
 			c.workers = 16
 		}
+	}
+	if c.highWater <= 0 {
+		c.highWater = 64 << 10
+	}
+	if c.lowWater <= 0 {
+		c.lowWater = 16 << 10
+	}
+	if c.lowWater > c.highWater {
+		c.lowWater = c.highWater
+	}
+	if c.maxWrite <= 0 {
+		c.maxWrite = 16 << 20
+	}
+	if c.maxPaused <= 0 {
+		c.maxPaused = 4 << 20
 	}
 	if c.enrollWorkers <= 0 {
 		c.enrollWorkers = c.loops
@@ -96,7 +117,7 @@ func WithTCPKeepAlive(idle, interval time.Duration, count int) Option {
 // WithDrainTimeout bounds how long a closing connection waits for its output
 // to drain without progress: LoseConnection waits as long as the peer keeps
 // reading, and aborts the connection once its buffered output has not shrunk
-// for this long. Default 30 s.
+// for this long, with a reason matching transport.ErrWriteStalled. Default 30 s.
 func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drainTimeout = d } }
 
 // WithStopTimeout sets the deadline of the graceful stop that Run performs when
@@ -106,3 +127,37 @@ func WithStopTimeout(d time.Duration) Option { return func(c *config) { c.stopTi
 // WithWorkers sets the size of the worker pool behind DeferToGoroutine.
 // Default 4 × GOMAXPROCS, at least 16.
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
+
+// WithWriteWatermarks sets the default high and low watermarks of each
+// connection's buffered output, in bytes (defaults 64 KiB and 16 KiB). Passing
+// the high one pauses a registered streaming producer and calls the protocol's
+// WriteBufferFull; draining below the low one resumes it and calls
+// WriteBufferDrained. Transport.SetWriteWatermarks changes them per connection.
+func WithWriteWatermarks(high, low int) Option {
+	return func(c *config) { c.highWater, c.lowWater = high, low }
+}
+
+// WithMaxWriteBuffer sets the hard cap of a connection's buffered output, in
+// bytes (default 16 MiB). A write that would pass it fails with
+// transport.ErrWriteBufferOverflow and aborts the connection with that reason,
+// instead of letting a peer that does not read grow the process without bound.
+func WithMaxWriteBuffer(n int) Option { return func(c *config) { c.maxWrite = n } }
+
+// WithMaxPausedReadBuffer bounds the received data a paused connection may hold
+// (default 4 MiB). whirl stops reading the socket of a paused connection, but
+// gnet re-arms reading by itself in a few cases and up to one read (64 KiB) can
+// slip through each time; data beyond the bound aborts the connection with
+// transport.ErrReadBufferOverflow.
+func WithMaxPausedReadBuffer(n int) Option { return func(c *config) { c.maxPaused = n } }
+
+// WithReadIdleTimeout closes a connection cleanly when nothing was received
+// for d (reset on each read; paused connections are not timed). The reason
+// matches transport.ErrConnectionDone and transport.ErrIdleTimeout. Default 0:
+// no idle timeout.
+func WithReadIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// WithWriteStallTimeout aborts a connection whose buffered output made no
+// progress for d while it stayed non-empty: a peer that stopped reading. The
+// reason matches transport.ErrWriteStalled. Default 0: open connections may
+// stall for ever (closing ones are bounded by WithDrainTimeout).
+func WithWriteStallTimeout(d time.Duration) Option { return func(c *config) { c.stallTimeout = d } }

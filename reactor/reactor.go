@@ -21,9 +21,6 @@ var (
 	ErrStopped = errors.New("reactor: stopped")
 	// ErrRunning is returned by a second call to Run.
 	ErrRunning = errors.New("reactor: already running")
-	// ErrDrainTimeout is wrapped in the reason of a connection aborted
-	// because its output did not drain (see WithDrainTimeout).
-	ErrDrainTimeout = errors.New("reactor: output did not drain in time")
 	// ErrStopDeadline is wrapped in the reason of a connection aborted
 	// because Stop's context ended before it closed cleanly.
 	ErrStopDeadline = errors.New("reactor: stop deadline passed")

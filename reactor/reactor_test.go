@@ -17,26 +17,30 @@ func TestCallLater(t *testing.T) {
 	fired := make(chan string, 8)
 	// Scheduled before Run: runs once the reactor runs.
 	early := r.CallLater(time.Millisecond, func() { fired <- "early" })
+	running(t, r)
+	if s := <-fired; s != "early" {
+		t.Fatalf("first call: %s", s)
+	}
 	cancelled := r.CallLater(20*time.Millisecond, func() { fired <- "cancelled" })
 	reset := r.CallLater(time.Hour, func() { fired <- "reset" })
 	delayed := r.CallLater(5*time.Millisecond, func() { fired <- "delayed" })
+	first := r.CallLater(2*time.Millisecond, func() { fired <- "first" })
 	if err := cancelled.Cancel(); err != nil {
 		t.Fatalf("Cancel: %v", err)
 	}
 	if err := cancelled.Cancel(); !errors.Is(err, transport.ErrAlreadyCancelled) {
 		t.Fatalf("second Cancel: %v, want ErrAlreadyCancelled", err)
 	}
-	if err := reset.Reset(10 * time.Millisecond); err != nil {
+	if err := reset.Reset(30 * time.Millisecond); err != nil {
 		t.Fatalf("Reset: %v", err)
 	}
 	before := delayed.Time()
-	if err := delayed.Delay(30 * time.Millisecond); err != nil {
+	if err := delayed.Delay(60 * time.Millisecond); err != nil {
 		t.Fatalf("Delay: %v", err)
 	}
-	if got := delayed.Time().Sub(before); got != 30*time.Millisecond {
-		t.Fatalf("Delay moved the call by %v, want 30ms", got)
+	if got := delayed.Time().Sub(before); got != 60*time.Millisecond {
+		t.Fatalf("Delay moved the call by %v, want 60ms", got)
 	}
-	running(t, r)
 	var order []string
 	for len(order) < 3 {
 		select {
@@ -46,7 +50,7 @@ func TestCallLater(t *testing.T) {
 			t.Fatalf("calls fired: %v", order)
 		}
 	}
-	if want := []string{"early", "reset", "delayed"}; order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
+	if want := []string{"first", "reset", "delayed"}; order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
 		t.Fatalf("order %v, want %v", order, want)
 	}
 	select {
@@ -54,7 +58,7 @@ func TestCallLater(t *testing.T) {
 		t.Fatalf("%s fired", s)
 	case <-time.After(50 * time.Millisecond):
 	}
-	if early.Active() {
+	if early.Active() || first.Active() {
 		t.Error("Active() after the call ran")
 	}
 	if err := early.Reset(time.Second); !errors.Is(err, transport.ErrAlreadyCalled) {
@@ -208,8 +212,8 @@ func TestDrainTimeout(t *testing.T) {
 		t.Fatal("not Disconnecting after LoseConnection")
 	}
 	reason := f.reason(t)
-	if !errors.Is(reason, transport.ErrConnectionAborted) || !errors.Is(reason, reactor.ErrDrainTimeout) {
-		t.Fatalf("reason %v, want ErrConnectionAborted wrapping ErrDrainTimeout", reason)
+	if !errors.Is(reason, transport.ErrConnectionAborted) || !errors.Is(reason, transport.ErrWriteStalled) {
+		t.Fatalf("reason %v, want ErrConnectionAborted wrapping ErrWriteStalled", reason)
 	}
 }
 

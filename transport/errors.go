@@ -23,6 +23,22 @@ var (
 	ErrNotSupported = errors.New("transport: operation not supported")
 	// ErrLoopStopped is returned when work is submitted to a loop that has stopped.
 	ErrLoopStopped = errors.New("transport: loop stopped")
+	// ErrProducerRegistered is returned by RegisterProducer when a producer
+	// is registered already.
+	ErrProducerRegistered = errors.New("transport: a producer is registered already")
+	// ErrWriteBufferOverflow is wrapped in the reason of a connection
+	// aborted because its buffered output passed the hard cap.
+	ErrWriteBufferOverflow = errors.New("transport: write buffer overflow")
+	// ErrReadBufferOverflow is wrapped in the reason of a connection aborted
+	// because, while paused, it buffered more received data than allowed.
+	ErrReadBufferOverflow = errors.New("transport: read buffer overflow while paused")
+	// ErrIdleTimeout is wrapped in the reason of a connection aborted because
+	// nothing was received for the read-idle timeout.
+	ErrIdleTimeout = errors.New("transport: read idle timeout")
+	// ErrWriteStalled is wrapped in the reason of a connection aborted
+	// because its buffered output made no progress for the write-stall
+	// timeout (or, while closing, the drain timeout).
+	ErrWriteStalled = errors.New("transport: write stalled")
 	// ErrAlreadyCalled is returned by a DelayedCall method once the call ran.
 	ErrAlreadyCalled = errors.New("transport: delayed call already called")
 	// ErrAlreadyCancelled is returned by a DelayedCall method once it was cancelled.

@@ -66,10 +66,59 @@ type Transport interface {
 	// Any goroutine.
 	Disconnecting() bool
 
+	// RegisterProducer makes p the producer of this connection's output
+	// (Twisted's registerProducer). A streaming (push) producer gets
+	// PauseProducing when the buffered output passes the high watermark and
+	// ResumeProducing when it drains below the low one; a pull producer
+	// (streaming false) gets ResumeProducing now and each time the buffer
+	// empties. StopProducing is called when the connection goes. While a
+	// producer is registered, LoseConnection waits for it to unregister and
+	// writes stay allowed. The producer's methods run on this connection's
+	// loop. It returns ErrProducerRegistered if one is registered already,
+	// ErrClosed after close. Any goroutine.
+	RegisterProducer(p Producer, streaming bool) error
+
+	// UnregisterProducer removes the registered producer, if any. Any goroutine.
+	UnregisterProducer()
+
+	// PauseProducing stops delivering received data to the protocol, and
+	// stops reading from the socket so the peer is pushed back by TCP
+	// (Twisted's transport as a push producer). Data that arrives anyway is
+	// kept, up to a bound, and delivered after ResumeProducing. Any goroutine.
+	PauseProducing()
+
+	// ResumeProducing restarts delivery after PauseProducing. Any goroutine.
+	ResumeProducing()
+
+	// StopProducing closes the connection, as LoseConnection does; with
+	// PauseProducing and ResumeProducing it makes every Transport a
+	// Producer, so one connection can be another's producer. Any goroutine.
+	StopProducing()
+
+	// SetWriteWatermarks sets this connection's high and low watermarks of
+	// buffered output, in bytes (see RegisterProducer); 0 keeps the current
+	// value. Any goroutine.
+	SetWriteWatermarks(high, low int)
+
 	// Loop returns the loop that runs this connection's callbacks: its
 	// timers and callbacks scheduled on it run on that loop, serialized with
 	// the protocol's own callbacks. Any goroutine.
 	Loop() Loop
+}
+
+// Producer produces data for a consumer (a Transport) that may ask it to
+// pause: Twisted's IPushProducer, and IPullProducer when registered as not
+// streaming. Its methods are called on the consumer connection's loop.
+type Producer interface {
+	// PauseProducing asks a push producer to stop writing until
+	// ResumeProducing. Consumer's loop goroutine.
+	PauseProducing()
+	// ResumeProducing asks for more data: a push producer resumes, a pull
+	// producer writes its next piece. Consumer's loop goroutine.
+	ResumeProducing()
+	// StopProducing tells the producer the consumer is gone: it must stop
+	// for good. Consumer's loop goroutine.
+	StopProducing()
 }
 
 // Loop is what a protocol may ask of the event loop that runs it. The reactor

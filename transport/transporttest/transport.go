@@ -31,6 +31,11 @@ type Transport struct {
 	idle     time.Duration
 	interval time.Duration
 	count    int
+
+	producer  transport.Producer
+	streaming bool
+	paused    bool
+	high, low int
 }
 
 var _ transport.Transport = (*Transport)(nil)
