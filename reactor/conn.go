@@ -215,9 +215,8 @@ func (c *conn) LoseConnection() {
 		return
 	}
 	c.losing = true
-	if c.producer == nil || !c.streaming {
-		// Writes stay open for a pull producer, which has the last word.
-		c.writeClosed = c.producer == nil
+	if c.producer == nil {
+		c.writeClosed = true // with a producer, writes stay open until it unregisters
 	}
 	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
 	c.requestLocked(actLose)

@@ -69,6 +69,9 @@ func (l *loop) start() error {
 		return fmt.Errorf("reactor: find event loop: %w", err)
 	}
 	l.epfd = epfd
+	if l.r.cfg.noEpollPause {
+		l.epfd = -1
+	}
 	l.mu.Lock()
 	l.el = el
 	l.started = true

@@ -32,6 +32,7 @@ type config struct {
 	maxPaused     int
 	idleTimeout   time.Duration
 	stallTimeout  time.Duration
+	noEpollPause  bool // tests: pause by buffering only
 }
 
 func newConfig(opts []Option) config {

@@ -104,3 +104,14 @@ func Example() {
 	fmt.Printf("%s\n", tr.Value())
 	// Output: hello
 }
+
+// TestEchoIsItsOwnProducer checks the echo registers its transport as the
+// streaming producer of its output, which keeps a non-reading peer bounded.
+func TestEchoIsItsOwnProducer(t *testing.T) {
+	tr := transporttest.New()
+	protocol.MakeConnection(&echo.Echo{}, tr)
+	p, streaming := tr.Producer()
+	if p != transport.Producer(tr) || !streaming {
+		t.Fatalf("producer %v (streaming %v), want the transport itself, streaming", p, streaming)
+	}
+}
