@@ -27,7 +27,7 @@ type loop struct {
 	idx    int
 	cli    *gnet.Client
 	el     gnet.EventLoop
-	epfd   int // the loop's epoll set, or -1 (see findEpoll)
+	epfd   int          // the loop's epoll set, or -1 (see findEpoll)
 	nconns atomic.Int64 // connections assigned to this loop (for balancing)
 
 	mu      sync.Mutex // guards the fields below

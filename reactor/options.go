@@ -7,8 +7,9 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Option configures a Reactor. Every option's zero value means its documented
-// default.
+// Option configures a Reactor, given to New. Every option's zero value means
+// its documented default. Options are plain values: build them on any
+// goroutine.
 type Option func(*config)
 
 type config struct {
@@ -82,33 +83,40 @@ func newConfig(opts []Option) config {
 // WithLoops sets the number of event loops. 0 (the default) means one per
 // usable CPU (GOMAXPROCS); 1 gives Twisted's single-threaded model, where every
 // callback of every connection runs on one goroutine.
+// Any goroutine.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
 // WithLogger sets the logger. The default is silent: the reactor logs nothing
 // unless given a logger. gnet's own log lines go to the same logger (gnet keeps
 // one process-wide logger: with several reactors, the last one started wins).
+// Any goroutine.
 func WithLogger(l zerolog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithBacklog sets the listen backlog of TCP ports. 0 (the default) uses the
 // system's maximum (net.core.somaxconn).
+// Any goroutine.
 func WithBacklog(n int) Option { return func(c *config) { c.backlog = n } }
 
 // WithReusePort sets SO_REUSEPORT on listening sockets, so several processes
 // (or ports of one reactor) can listen on the same address. Default off.
+// Any goroutine.
 func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
 
 // WithReadBufferSize sets each connection's kernel receive buffer (SO_RCVBUF),
 // in bytes. 0 (the default) leaves the system's default and auto-tuning.
+// Any goroutine.
 func WithReadBufferSize(n int) Option { return func(c *config) { c.readBuffer = n } }
 
 // WithWriteBufferSize sets each connection's kernel send buffer (SO_SNDBUF),
 // in bytes. 0 (the default) leaves the system's default and auto-tuning.
+// Any goroutine.
 func WithWriteBufferSize(n int) Option { return func(c *config) { c.writeBuffer = n } }
 
 // WithTCPKeepAlive sets TCP keep-alive for accepted connections: idle time
 // before the first probe, interval between probes, and probe count. An idle of
 // 0 or less turns keep-alive off. Without this option, keep-alive follows Go's
 // default for accepted connections (on, 15 s).
+// Any goroutine.
 func WithTCPKeepAlive(idle, interval time.Duration, count int) Option {
 	return func(c *config) {
 		c.keepAlive, c.keepInterval, c.keepCount, c.keepAliveSet = idle, interval, count, true
@@ -119,14 +127,17 @@ func WithTCPKeepAlive(idle, interval time.Duration, count int) Option {
 // to drain without progress: LoseConnection waits as long as the peer keeps
 // reading, and aborts the connection once its buffered output has not shrunk
 // for this long, with a reason matching transport.ErrWriteStalled. Default 30 s.
+// Any goroutine.
 func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drainTimeout = d } }
 
 // WithStopTimeout sets the deadline of the graceful stop that Run performs when
 // its context ends. Default 10 s.
+// Any goroutine.
 func WithStopTimeout(d time.Duration) Option { return func(c *config) { c.stopTimeout = d } }
 
 // WithWorkers sets the size of the worker pool behind DeferToGoroutine.
 // Default 4 × GOMAXPROCS, at least 16.
+// Any goroutine.
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
 // WithWriteWatermarks sets the default high and low watermarks of each
@@ -134,6 +145,7 @@ func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 // the high one pauses a registered streaming producer and calls the protocol's
 // WriteBufferFull; draining below the low one resumes it and calls
 // WriteBufferDrained. Transport.SetWriteWatermarks changes them per connection.
+// Any goroutine.
 func WithWriteWatermarks(high, low int) Option {
 	return func(c *config) { c.highWater, c.lowWater = high, low }
 }
@@ -142,6 +154,7 @@ func WithWriteWatermarks(high, low int) Option {
 // bytes (default 16 MiB). A write that would pass it fails with
 // transport.ErrWriteBufferOverflow and aborts the connection with that reason,
 // instead of letting a peer that does not read grow the process without bound.
+// Any goroutine.
 func WithMaxWriteBuffer(n int) Option { return func(c *config) { c.maxWrite = n } }
 
 // WithMaxPausedReadBuffer bounds the received data a paused connection may hold
@@ -149,16 +162,19 @@ func WithMaxWriteBuffer(n int) Option { return func(c *config) { c.maxWrite = n 
 // gnet re-arms reading by itself in a few cases and up to one read (64 KiB) can
 // slip through each time; data beyond the bound aborts the connection with
 // transport.ErrReadBufferOverflow.
+// Any goroutine.
 func WithMaxPausedReadBuffer(n int) Option { return func(c *config) { c.maxPaused = n } }
 
 // WithReadIdleTimeout closes a connection cleanly when nothing was received
 // for d (reset on each read; paused connections are not timed). The reason
 // matches transport.ErrConnectionDone and transport.ErrIdleTimeout. Default 0:
 // no idle timeout.
+// Any goroutine.
 func WithReadIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // WithWriteStallTimeout aborts a connection whose buffered output made no
 // progress for d while it stayed non-empty: a peer that stopped reading. The
 // reason matches transport.ErrWriteStalled. Default 0: open connections may
 // stall for ever (closing ones are bounded by WithDrainTimeout).
+// Any goroutine.
 func WithWriteStallTimeout(d time.Duration) Option { return func(c *config) { c.stallTimeout = d } }
