@@ -27,8 +27,9 @@ type loop struct {
 	idx    int
 	cli    *gnet.Client
 	el     gnet.EventLoop
-	epfd   int          // the loop's epoll set, or -1 (see findEpoll)
-	nconns atomic.Int64 // connections assigned to this loop (for balancing)
+	epfd   int           // the loop's epoll set, or -1 (see findEpoll)
+	nconns atomic.Int64  // connections assigned to this loop (for balancing)
+	gid    atomic.Uint64 // the loop goroutine's id, for Reactor.onLoop
 
 	mu      sync.Mutex // guards the fields below
 	depth   int        // nesting of dispatches in progress
@@ -75,6 +76,7 @@ func (l *loop) start() error {
 	l.mu.Lock()
 	l.el = el
 	l.started = true
+	l.pre = append([]func(){func() { l.gid.Store(goid()) }}, l.pre...)
 	pre := l.pre
 	l.pre = nil
 	l.mu.Unlock()

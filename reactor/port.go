@@ -165,7 +165,10 @@ func (p *Port) Addr() net.Addr { return p.addr }
 // StopListening closes the listening socket and waits until the port's accept
 // loop and its connections in hand-off are done; connections already open stay
 // open. If this was the factory's last port, StopFactory runs on the calling
-// goroutine. Calling it again does nothing. Any goroutine except an event loop.
+// goroutine. Called on one of the reactor's loops (from a callback), it closes
+// the socket and returns at once; the waiting and StopFactory go on in the
+// background, since hand-offs may need that loop. Calling it again does
+// nothing. Any goroutine.
 func (p *Port) StopListening() error {
 	p.mu.Lock()
 	if p.stopped {
@@ -178,6 +181,15 @@ func (p *Port) StopListening() error {
 	p.mu.Unlock()
 
 	err := p.ln.Close()
+	if p.r.onLoop() {
+		go p.finishStop(accepting)
+		return err
+	}
+	p.finishStop(accepting)
+	return err
+}
+
+func (p *Port) finishStop(accepting bool) {
 	if accepting {
 		<-p.done
 	}
@@ -187,7 +199,6 @@ func (p *Port) StopListening() error {
 	p.r.mu.Unlock()
 	p.r.factoryStop(p.f)
 	p.r.log.Debug().Stringer("addr", p.addr).Msg("stopped listening")
-	return err
 }
 
 // startAccepting starts the accept loop. Called with r.mu held.

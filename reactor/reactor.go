@@ -1,10 +1,13 @@
 package reactor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,9 +134,15 @@ func (r *Reactor) OnShutdown(fn func(ctx context.Context) error) {
 // closed or ctx ends, aborts the rest, and stops the loops. Run then returns.
 // Calls after the first wait for the first to finish.
 //
-// Stop blocks: call it from any goroutine except an event loop (from a
-// callback, use go r.Stop(ctx)).
+// Stop blocks until the stop is over, except when called on one of the
+// reactor's loops (from a callback): the stop then goes on in the background
+// and Stop returns nil at once, since the loop must keep running for
+// connections to close. Any goroutine.
 func (r *Reactor) Stop(ctx context.Context) error {
+	if r.onLoop() {
+		go func() { _ = r.Stop(context.WithoutCancel(ctx)) }()
+		return nil
+	}
 	r.mu.Lock()
 	if r.stopping {
 		r.mu.Unlock()
@@ -315,4 +324,28 @@ func (r *Reactor) logPanic(what string, pe *transport.PanicError, peer net.Addr)
 		e = e.Stringer("peer", peer)
 	}
 	e.Msg("panic in callback recovered")
+}
+
+// onLoop reports whether the caller runs on one of the reactor's loops. It
+// reads the goroutine id from the stack header: fine for rare calls (Stop,
+// StopListening), never on a per-message path.
+func (r *Reactor) onLoop() bool {
+	id := goid()
+	for _, l := range r.loops {
+		if l.gid.Load() == id {
+			return true
+		}
+	}
+	return false
+}
+
+func goid() uint64 {
+	var buf [64]byte
+	s := buf[:runtime.Stack(buf[:], false)]
+	s = bytes.TrimPrefix(s, []byte("goroutine "))
+	if i := bytes.IndexByte(s, ' '); i > 0 {
+		s = s[:i]
+	}
+	id, _ := strconv.ParseUint(string(s), 10, 64)
+	return id
 }

@@ -241,3 +241,35 @@ func TestSocketOptions(t *testing.T) {
 	}
 	p2.StopListening()
 }
+
+func TestStopAndStopListeningFromALoop(t *testing.T) {
+	f := newRecorderFactory(nil)
+	r := reactor.New(reactor.WithLoops(2))
+	p := listen(t, r, f)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background()) }()
+	dial(t, p)
+	tr := f.transport(t)
+	returned := make(chan struct{})
+	tr.Loop().CallSoon(func() {
+		p.StopListening()
+		r.Stop(context.Background())
+		close(returned)
+	})
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop or StopListening blocked the loop")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reactor did not stop")
+	}
+	if reason := f.reason(t); !errors.Is(reason, transport.ErrConnectionDone) {
+		t.Fatalf("reason %v", reason)
+	}
+}
