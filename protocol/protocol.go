@@ -71,8 +71,15 @@ func Wire(p Protocol, t transport.Transport) bool {
 	}
 	b.transport = t
 	b.self = p
+	if tb, ok := p.(timeoutBinder); ok {
+		tb.bindTimeout(p)
+	}
 	return true
 }
+
+// timeoutBinder is implemented by structs that embed Timeout: Wire binds it
+// to the outer protocol, so users need not call Timeout.Bind.
+type timeoutBinder interface{ bindTimeout(p Protocol) }
 
 // MakeConnection connects p to t, as Twisted's makeConnection does: it stores
 // t and p itself in the Base that p embeds, then calls p.ConnectionMade. A
