@@ -17,4 +17,32 @@
 //
 // A panic in a callback is recovered by the reactor, logged with its stack,
 // and the connection is aborted; other connections are not disturbed.
+//
+// # Line protocols
+//
+// [LineReceiver] and [LineOnlyReceiver] are Twisted's line receivers: embed
+// one and define LineReceived(line []byte). Lines are split at Delimiter
+// ("\r\n" unless set) and handed over without it, straight from the received
+// data when they arrive whole; a line is valid only until LineReceived
+// returns. A line longer than MaxLength (16384 unless set) calls
+// LineLengthExceeded, which by default records [ErrLineTooLong] and closes
+// the connection, so a peer cannot make the receiver buffer more than
+// MaxLength plus a delimiter. LineReceiver also has Twisted's raw mode
+// (SetRawMode, SetLineMode) for protocols that mix lines and bytes, such as
+// HTTP bodies.
+//
+// # Length-prefixed protocols
+//
+// [Int8StringReceiver], [Int16StringReceiver] and [Int32StringReceiver] frame
+// each string with its length as a 1-, 2- or 4-byte big-endian prefix;
+// [NetstringReceiver] frames it as a netstring ("5:hello,"). All four are
+// wire-compatible with Twisted's classes of the same names: embed one, define
+// StringReceived(s []byte) ([StringHandler]), and send with SendString. A
+// string is valid only until StringReceived returns. A peer announcing more
+// than MaxLength bytes (99999 unless set) is refused as soon as the prefix or
+// the length digits arrive, before any payload is buffered: the receiver
+// records an error (see Err) and calls LengthLimitExceeded (IntN) or
+// NetstringParseFailed (netstrings, also for malformed input), whose defaults
+// close the connection. Memory per connection stays within MaxLength plus the
+// prefix, and steady-state receiving and sending do not allocate.
 package protocol

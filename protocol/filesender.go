@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"errors"
 	"io"
 	"sync"
 
@@ -26,10 +25,6 @@ type FileSender struct {
 	buf      []byte
 	sent     int64
 }
-
-// ErrFileSenderBusy is returned by BeginFileTransfer while a transfer is in
-// progress.
-var ErrFileSenderBusy = errors.New("protocol: file transfer already in progress")
 
 // BeginFileTransfer starts sending r to consumer and calls done once, on the
 // connection's loop, with nil when r is exhausted (and everything written), or

@@ -1,23 +1,10 @@
 package protocol
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/whirl-go/whirl/transport"
-)
-
-// Errors of [Timeout].
-var (
-	// ErrTimeoutNotBound is the panic value (wrapped, with details) of
-	// [Timeout.SetTimeout] with a positive duration on a Timeout that was
-	// never given its protocol with [Timeout.Bind], or whose protocol has no
-	// transport yet (SetTimeout before MakeConnection). It is a programming
-	// error: the reactor recovers the panic, logs it and aborts the
-	// connection, and the reason given to ConnectionLost matches
-	// ErrTimeoutNotBound.
-	ErrTimeoutNotBound = errors.New("protocol: Timeout armed before Bind or before the connection was made")
 )
 
 // TimeoutHandler is what [Timeout.Bind] needs: the protocol itself. A struct

@@ -1,0 +1,399 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/whirl-go/whirl/transport"
+)
+
+// DefaultMaxStringLength is the longest string the int-prefixed receivers and
+// NetstringReceiver accept when their MaxLength is zero (or negative), as in
+// Twisted.
+const DefaultMaxStringLength = 99999
+
+// StringHandler is what a protocol embedding [Int8StringReceiver],
+// [Int16StringReceiver], [Int32StringReceiver] or [NetstringReceiver]
+// implements to receive strings:
+//
+//	type Chat struct{ protocol.Int32StringReceiver }
+//
+//	func (c *Chat) StringReceived(s []byte) { ... }
+//
+//	var _ protocol.StringHandler = (*Chat)(nil)
+type StringHandler interface {
+	// StringReceived is called with each complete string, framing removed.
+	// s is valid only until StringReceived returns (it points into the
+	// received chunk or the receiver's buffer): copy what must be kept.
+	// Loop goroutine.
+	StringReceived(s []byte)
+}
+
+// intNRetain is the largest buffer a receiver keeps between strings: a buffer
+// grown for a longer string is dropped once that string was delivered.
+const intNRetain = 64 << 10
+
+// Int8StringReceiver receives and sends strings each preceded by its length in
+// one byte (0 to 255): Twisted's Int8StringReceiver, byte for byte. The user's
+// protocol embeds it and defines StringReceived (see [StringHandler]):
+//
+//	type Echo struct{ protocol.Int8StringReceiver }
+//
+//	func (e *Echo) StringReceived(s []byte) { _ = e.SendString(s) }
+//
+// See [Int32StringReceiver] for how strings are delivered, how MaxLength is
+// enforced and what LengthLimitExceeded does.
+type Int8StringReceiver struct {
+	Base
+	// MaxLength is the longest string accepted from the peer; 0 or less means
+	// DefaultMaxStringLength (which an 8-bit prefix cannot reach).
+	MaxLength int
+	core      intNCore
+}
+
+// DataReceived splits data into strings and calls the outer protocol's
+// StringReceived with each; see [Int32StringReceiver.DataReceived].
+// Loop goroutine.
+func (r *Int8StringReceiver) DataReceived(data []byte) {
+	r.core.receive(&r.Base, 1, &r.MaxLength, data)
+}
+
+// SendString writes s with its one-byte length prefix, in one write. It
+// returns an error matching ErrStringTooLong (writing nothing) if s is 256
+// bytes or longer, or the transport's error. Any goroutine.
+func (r *Int8StringReceiver) SendString(s []byte) error {
+	return r.core.send(r.Transport(), 1, s)
+}
+
+// LengthLimitExceeded is called when the peer announces a string of n bytes,
+// more than MaxLength; see [Int32StringReceiver.LengthLimitExceeded]. This
+// default closes the connection with LoseConnection. Loop goroutine.
+func (r *Int8StringReceiver) LengthLimitExceeded(n int) { r.Transport().LoseConnection() }
+
+// Err returns the error that stopped the receiver (matching
+// ErrLengthLimitExceeded), or nil while it runs. Loop goroutine.
+func (r *Int8StringReceiver) Err() error { return r.core.err }
+
+// Int16StringReceiver receives and sends strings each preceded by its length in
+// two bytes, big-endian (0 to 65535): Twisted's Int16StringReceiver, byte for
+// byte ("hello" is "\x00\x05hello"). The user's protocol embeds it and
+// defines StringReceived (see [StringHandler]).
+//
+// See [Int32StringReceiver] for how strings are delivered, how MaxLength is
+// enforced and what LengthLimitExceeded does.
+type Int16StringReceiver struct {
+	Base
+	// MaxLength is the longest string accepted from the peer; 0 or less means
+	// DefaultMaxStringLength.
+	MaxLength int
+	core      intNCore
+}
+
+// DataReceived splits data into strings and calls the outer protocol's
+// StringReceived with each; see [Int32StringReceiver.DataReceived].
+// Loop goroutine.
+func (r *Int16StringReceiver) DataReceived(data []byte) {
+	r.core.receive(&r.Base, 2, &r.MaxLength, data)
+}
+
+// SendString writes s with its two-byte length prefix, in one write. It
+// returns an error matching ErrStringTooLong (writing nothing) if s is 65536
+// bytes or longer, or the transport's error. Any goroutine.
+func (r *Int16StringReceiver) SendString(s []byte) error {
+	return r.core.send(r.Transport(), 2, s)
+}
+
+// LengthLimitExceeded is called when the peer announces a string of n bytes,
+// more than MaxLength; see [Int32StringReceiver.LengthLimitExceeded]. This
+// default closes the connection with LoseConnection. Loop goroutine.
+func (r *Int16StringReceiver) LengthLimitExceeded(n int) { r.Transport().LoseConnection() }
+
+// Err returns the error that stopped the receiver (matching
+// ErrLengthLimitExceeded), or nil while it runs. Loop goroutine.
+func (r *Int16StringReceiver) Err() error { return r.core.err }
+
+// Int32StringReceiver receives and sends strings each preceded by its length in
+// four bytes, big-endian: Twisted's Int32StringReceiver, byte for byte
+// ("hello" is "\x00\x00\x00\x05hello"). The user's protocol embeds it and
+// defines StringReceived (see [StringHandler]):
+//
+//	type Server struct {
+//		protocol.Int32StringReceiver
+//		store *Store
+//	}
+//
+//	func (s *Server) StringReceived(req []byte) {
+//		_ = s.SendString(s.store.Handle(req))
+//	}
+//
+// Strings are passed to StringReceived as they complete, without copying when
+// a whole frame is in one received chunk; only a partial frame is buffered, so
+// a receiver holds at most MaxLength bytes (plus the prefix) of input.
+//
+// A prefix announcing more than MaxLength bytes makes the receiver stop at
+// once, before any of that string is read: it records an error matching
+// ErrLengthLimitExceeded (see Err), calls the outer protocol's
+// LengthLimitExceeded, and from then on discards all input. The default
+// LengthLimitExceeded closes the connection; the outer protocol may define
+// its own (to send an error message first, say).
+//
+// If the outer protocol has no StringReceived method, the first DataReceived
+// panics with an error matching ErrNoStringReceived: the reactor logs it and
+// aborts the connection.
+type Int32StringReceiver struct {
+	Base
+	// MaxLength is the longest string accepted from the peer; 0 or less means
+	// DefaultMaxStringLength. It is read for each string, so StringReceived
+	// may change it.
+	MaxLength int
+	core      intNCore
+}
+
+// DataReceived splits data into strings and calls the outer protocol's
+// StringReceived with each complete one, in order. It stops as soon as the
+// transport is disconnecting (a StringReceived called LoseConnection, say):
+// strings after that one, even in the same chunk, are dropped. A partial
+// string is kept for the next call. The outer protocol does not normally
+// define DataReceived itself. Loop goroutine.
+func (r *Int32StringReceiver) DataReceived(data []byte) {
+	r.core.receive(&r.Base, 4, &r.MaxLength, data)
+}
+
+// SendString writes s with its four-byte length prefix, in one write, without
+// allocating (unless another SendString on the same receiver runs at the
+// same moment, from another goroutine). It returns an error matching ErrStringTooLong (writing nothing)
+// if s is 2^32 bytes or longer, or the transport's error (transport.ErrClosed
+// once the connection is closing). Any goroutine.
+func (r *Int32StringReceiver) SendString(s []byte) error {
+	return r.core.send(r.Transport(), 4, s)
+}
+
+// LengthLimitExceeded is called, at most once, when the peer announces a
+// string of n bytes, more than MaxLength (n is capped at math.MaxInt on 32-bit
+// platforms). No string is delivered after it. This default closes the
+// connection with LoseConnection; an outer protocol's own LengthLimitExceeded
+// replaces it, and may call this one to close. Loop goroutine.
+func (r *Int32StringReceiver) LengthLimitExceeded(n int) { r.Transport().LoseConnection() }
+
+// Err returns the error that stopped the receiver (matching
+// ErrLengthLimitExceeded), or nil while it runs. Loop goroutine.
+func (r *Int32StringReceiver) Err() error { return r.core.err }
+
+// maxStringLength is the limit a MaxLength field stands for.
+func maxStringLength(field int) int {
+	if field <= 0 {
+		return DefaultMaxStringLength
+	}
+	return field
+}
+
+// stringHandlerOf returns the StringReceived of the protocol that embeds b,
+// or panics with ErrNoStringReceived.
+func stringHandlerOf(b *Base, kind string) StringHandler {
+	self := b.Self()
+	if self == nil || b.Transport() == nil {
+		panic(fmt.Errorf("%w: %s fed data before MakeConnection", ErrNoStringReceived, kind))
+	}
+	h, ok := self.(StringHandler)
+	if !ok {
+		panic(fmt.Errorf("%w: %T embeds %s but has no StringReceived(s []byte) method", ErrNoStringReceived, self, kind))
+	}
+	return h
+}
+
+// growStringBuffer returns buf emptied, with room for size bytes. A new
+// buffer is at most limit bytes long (size <= limit), so a receiver never
+// holds more than its MaxLength.
+func growStringBuffer(buf []byte, size, limit int) []byte {
+	if cap(buf) >= size {
+		return buf[:0]
+	}
+	return make([]byte, 0, min(max(size, 2*cap(buf), 64), limit))
+}
+
+// noBytes is the empty string delivered from a receiver that never needed a
+// buffer; with no room, it cannot be written to.
+var noBytes = []byte{}
+
+// bufferedString returns the string in buf, never nil, so that an empty
+// string is the same non-nil slice however it arrived.
+func bufferedString(buf []byte) []byte {
+	if buf == nil {
+		return noBytes
+	}
+	return buf
+}
+
+// releaseStringBuffer empties buf after its string was delivered, dropping it
+// if it grew past intNRetain.
+func releaseStringBuffer(buf []byte) []byte {
+	if cap(buf) > intNRetain {
+		return nil
+	}
+	return buf[:0]
+}
+
+// stringScratch holds what SendString needs to frame a string without
+// allocating: the header bytes and the slice of buffers for WriteSequence.
+// busy makes it single-user; a concurrent SendString uses a fresh one.
+type stringScratch struct {
+	busy atomic.Bool
+	head [24]byte
+	bufs [3][]byte
+}
+
+// acquire returns f, or a new stringScratch if f is in use.
+func (f *stringScratch) acquire() *stringScratch {
+	if f.busy.CompareAndSwap(false, true) {
+		return f
+	}
+	return new(stringScratch)
+}
+
+// release clears s (so it does not keep the string alive) and hands it back
+// if it is f.
+func (f *stringScratch) release(s *stringScratch) {
+	s.bufs = [3][]byte{}
+	if s == f {
+		f.busy.Store(false)
+	}
+}
+
+// intNCore is the one implementation behind the three int-prefixed receivers;
+// width is the prefix size in bytes: 1, 2 or 4. Its fields belong to the loop
+// goroutine, except scratch.
+type intNCore struct {
+	handler StringHandler                         // the outer StringReceived, found once
+	limit   interface{ LengthLimitExceeded(int) } // the outer LengthLimitExceeded
+	prefix  [4]byte                               // prefix bytes of the buffered frame
+	nPrefix int                                   // how many; 0 when no frame is buffered
+	size    int                                   // the buffered frame's length, once nPrefix == width
+	buf     []byte                                // the buffered frame's payload so far
+	err     error                                 // why the receiver stopped
+	stopped bool
+	scratch stringScratch
+}
+
+func intNKind(width int) string {
+	return fmt.Sprintf("Int%dStringReceiver", 8*width)
+}
+
+// receive is DataReceived for every width.
+func (c *intNCore) receive(b *Base, width int, maxLength *int, data []byte) {
+	if c.handler == nil {
+		c.handler = stringHandlerOf(b, intNKind(width))
+		c.limit, _ = b.Self().(interface{ LengthLimitExceeded(int) })
+	}
+	t := b.Transport()
+	if c.stopped || t.Disconnecting() {
+		return
+	}
+	if c.nPrefix > 0 {
+		var ok bool
+		if data, ok = c.fill(t, width, maxLength, data); !ok {
+			return
+		}
+	}
+	// Whole frames straight from the chunk.
+	for len(data) >= width {
+		n := intNDecode(data, width)
+		if limit := maxStringLength(*maxLength); n > uint64(limit) {
+			c.exceeded(n, width, limit)
+			return
+		}
+		if uint64(len(data)-width) < n {
+			break
+		}
+		end := width + int(n)
+		c.handler.StringReceived(data[width:end])
+		data = data[end:]
+		if t.Disconnecting() {
+			return
+		}
+	}
+	if len(data) > 0 {
+		c.fill(t, width, maxLength, data) // a partial frame: buffered, not delivered
+	}
+}
+
+// fill adds data to the buffered frame, delivers it if complete, and returns
+// the rest of data and true; or false when data ran out, the receiver
+// stopped or the transport is disconnecting.
+func (c *intNCore) fill(t transport.Transport, width int, maxLength *int, data []byte) ([]byte, bool) {
+	if c.nPrefix < width {
+		k := copy(c.prefix[c.nPrefix:width], data)
+		c.nPrefix += k
+		data = data[k:]
+		if c.nPrefix < width {
+			return nil, false
+		}
+		n := intNDecode(c.prefix[:width], width)
+		limit := maxStringLength(*maxLength)
+		if n > uint64(limit) {
+			c.exceeded(n, width, limit)
+			return nil, false
+		}
+		c.size = int(n)
+		c.buf = growStringBuffer(c.buf, c.size, limit)
+	}
+	k := min(c.size-len(c.buf), len(data))
+	c.buf = append(c.buf, data[:k]...)
+	data = data[k:]
+	if len(c.buf) < c.size {
+		return nil, false
+	}
+	c.nPrefix = 0
+	c.handler.StringReceived(bufferedString(c.buf))
+	c.buf = releaseStringBuffer(c.buf)
+	if t.Disconnecting() {
+		return nil, false
+	}
+	return data, true
+}
+
+// exceeded stops the receiver because a prefix announced n bytes.
+func (c *intNCore) exceeded(n uint64, width, limit int) {
+	c.stopped = true
+	c.nPrefix, c.buf = 0, nil
+	c.err = fmt.Errorf("%w: %s prefix announces %d bytes, MaxLength is %d",
+		ErrLengthLimitExceeded, intNKind(width), n, limit)
+	if c.limit != nil {
+		c.limit.LengthLimitExceeded(int(min(n, math.MaxInt)))
+	}
+}
+
+// send is SendString for every width.
+func (c *intNCore) send(t transport.Transport, width int, s []byte) error {
+	if uint64(len(s)) >= 1<<(8*width) {
+		return fmt.Errorf("%w: %d bytes, an %s sends at most %d",
+			ErrStringTooLong, len(s), intNKind(width), uint64(1)<<(8*width)-1)
+	}
+	f := c.scratch.acquire()
+	head := f.head[:0]
+	switch width {
+	case 1:
+		head = append(head, byte(len(s)))
+	case 2:
+		head = binary.BigEndian.AppendUint16(head, uint16(len(s)))
+	default:
+		head = binary.BigEndian.AppendUint32(head, uint32(len(s)))
+	}
+	f.bufs[0], f.bufs[1] = head, s
+	err := t.WriteSequence(f.bufs[:2])
+	c.scratch.release(f)
+	return err
+}
+
+// intNDecode reads a big-endian prefix of width bytes from p.
+func intNDecode(p []byte, width int) uint64 {
+	switch width {
+	case 1:
+		return uint64(p[0])
+	case 2:
+		return uint64(binary.BigEndian.Uint16(p))
+	default:
+		return uint64(binary.BigEndian.Uint32(p))
+	}
+}

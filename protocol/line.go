@@ -1,0 +1,638 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	"github.com/whirl-go/whirl/transport"
+)
+
+// Defaults of the line protocols' settings, used where the setting is zero.
+const (
+	// DefaultLineDelimiter separates lines when Delimiter is "": CR LF, as in
+	// Twisted and most Internet text protocols.
+	DefaultLineDelimiter = "\r\n"
+	// DefaultMaxLineLength is the longest line accepted when MaxLength is 0,
+	// in bytes, not counting the delimiter.
+	DefaultMaxLineLength = 16384
+)
+
+const (
+	// lineBufMin is the smallest buffer made for an incomplete line.
+	lineBufMin = 256
+	// lineBufRetain is the largest buffer kept once it is empty: bigger ones
+	// are dropped, so that an idle connection that once received a long line
+	// does not hold on to it.
+	lineBufRetain = 4 << 10
+)
+
+// defaultDelimiter is shared by every receiver using DefaultLineDelimiter. It
+// is only ever read.
+var defaultDelimiter = []byte(DefaultLineDelimiter)
+
+// The methods a line protocol looks for on the user's value (Base.Self).
+type (
+	lineReceivedHandler interface{ LineReceived(line []byte) }
+	rawDataHandler      interface{ RawDataReceived(data []byte) }
+	lineLengthHandler   interface{ LineLengthExceeded(remainder []byte) }
+)
+
+// LineReceiver is embedded by protocols made of lines: Twisted's
+// basic.LineReceiver, with its raw mode. The protocol defines
+//
+//	LineReceived(line []byte)
+//
+// which is called with each line received, without its delimiter. The line
+// is valid only until LineReceived returns: it points into the received data
+// (or into the receiver's buffer, for a line that arrived in several pieces),
+// so copy what must be kept. Its capacity ends at its length, so appending to
+// it copies.
+//
+//	type Chat struct {
+//		protocol.LineReceiver
+//		room *Room
+//	}
+//
+//	func (c *Chat) LineReceived(line []byte) { c.room.Broadcast(c, line) }
+//
+// After [LineReceiver.SetRawMode] the data goes instead, as it comes, to the
+// protocol's
+//
+//	RawDataReceived(data []byte)
+//
+// until [LineReceiver.SetLineMode]. Either call may be made from inside
+// LineReceived or RawDataReceived: the rest of the data already received goes
+// to the new mode.
+//
+// A line longer than MaxLength (a complete one, or an unfinished one already
+// MaxLength+len(Delimiter) bytes long, which cannot end in time) calls the
+// protocol's LineLengthExceeded, which defaults to
+// [LineReceiver.LineLengthExceeded]: close the connection. No line
+// (and no raw data) is delivered once the transport is disconnecting, so a
+// LoseConnection inside LineReceived stops the lines that follow it in the
+// same chunk; data received after that point is discarded.
+//
+// The receiver finds LineReceived, RawDataReceived and LineLengthExceeded on
+// the value given to [MakeConnection] (see [Base.Self]), once. A protocol
+// without a LineReceived method is a programming error: its first
+// DataReceived panics with an error matching [ErrNoLineReceived] that names
+// its type, and the reactor logs the panic and aborts the connection.
+// SetRawMode panics the same way, with [ErrNoRawDataReceived], when the
+// protocol has no RawDataReceived.
+//
+// Memory: the receiver buffers only the incomplete line at the end of the
+// data received so far, at most MaxLength+len(Delimiter)-1 bytes, and drops a
+// large buffer once it is empty. Complete lines are handed over from the
+// received data without being copied. Data fed back from inside a callback
+// (SetLineMode's extra, a nested DataReceived) is copied into the buffer, and
+// may take it past that bound until it is split.
+//
+// All of LineReceiver's methods run on the connection's loop goroutine.
+type LineReceiver struct {
+	Base
+
+	// Delimiter ends each line, received and sent. "" means
+	// DefaultLineDelimiter ("\r\n"). Set it in BuildProtocol or
+	// ConnectionMade; a change takes effect from the next line. Loop
+	// goroutine.
+	Delimiter string
+
+	// MaxLength is the longest line accepted, in bytes, not counting the
+	// delimiter; 0 (or less) means DefaultMaxLineLength (16384). It bounds
+	// the receiver's buffer. Set it in BuildProtocol or ConnectionMade. Loop
+	// goroutine.
+	MaxLength int
+
+	s      lineSplitter
+	raw    bool
+	lines  lineReceivedHandler
+	rawh   rawDataHandler
+	exceed lineLengthHandler
+}
+
+// DataReceived splits data into lines and delivers them to the protocol's
+// LineReceived, keeping an incomplete last line until the rest of it comes;
+// in raw mode it passes the data to RawDataReceived. Called from inside one of
+// those (directly or through SetLineMode), it queues data behind what is not
+// delivered yet, as Twisted does. data is valid only until DataReceived
+// returns, and is not kept. Loop goroutine.
+func (r *LineReceiver) DataReceived(data []byte) {
+	s := &r.s
+	if s.busy {
+		s.queue(data)
+		return
+	}
+	if r.lines == nil {
+		r.lines, r.exceed = findLineHandlers(r.Self(), "LineReceiver", r)
+	}
+	s.busy = true
+	defer s.finish()
+	s.rest = data
+	t := r.Transport()
+	for {
+		if t != nil && t.Disconnecting() {
+			return
+		}
+		if r.raw {
+			chunk := s.takeRaw()
+			if len(chunk) == 0 {
+				return
+			}
+			r.rawh.RawDataReceived(chunk)
+			continue
+		}
+		line, step := s.next(s.delimiter(r.Delimiter), lineMax(r.MaxLength))
+		switch step {
+		case lineFound:
+			r.lines.LineReceived(line)
+		case lineTooLong:
+			s.err = ErrLineTooLong
+			r.exceed.LineLengthExceeded(line)
+		default:
+			return
+		}
+	}
+}
+
+// SetRawMode sends the data that follows, starting with what is already
+// received and not delivered, to the protocol's RawDataReceived instead of
+// splitting it into lines. It panics with an error matching
+// [ErrNoRawDataReceived] if the protocol has no RawDataReceived(data []byte)
+// method. Loop goroutine.
+func (r *LineReceiver) SetRawMode() {
+	if r.rawh == nil {
+		self := r.Self()
+		h, ok := self.(rawDataHandler)
+		if !ok {
+			panic(fmt.Errorf("%w: %T has no RawDataReceived(data []byte) method", ErrNoRawDataReceived, self))
+		}
+		r.rawh = h
+	}
+	r.raw = true
+}
+
+// SetLineMode goes back to splitting the data into lines, and feeds extra to
+// the receiver as if it had just been received, after whatever is buffered
+// (Twisted's setLineMode(extra)). It is typically called from
+// RawDataReceived with the part of the raw data that belongs to the line
+// protocol; there, extra is copied and split once RawDataReceived returns.
+// Loop goroutine.
+func (r *LineReceiver) SetLineMode(extra []byte) {
+	r.raw = false
+	if len(extra) > 0 {
+		r.DataReceived(extra)
+	}
+}
+
+// ClearLineBuffer empties the receiver's buffer and returns what it held: the
+// incomplete line received so far, and, when called from LineReceived or
+// RawDataReceived, the rest of the data received with the current chunk,
+// which is then not delivered. The result belongs to the caller; it is nil
+// when nothing was buffered. Loop goroutine.
+func (r *LineReceiver) ClearLineBuffer() []byte { return r.s.clear() }
+
+// Buffered returns the number of bytes received but not delivered yet: the
+// incomplete line, and, from inside LineReceived or RawDataReceived, the rest
+// of the current chunk. Loop goroutine.
+func (r *LineReceiver) Buffered() int { return r.s.buffered() }
+
+// SendLine writes line followed by the delimiter, in one WriteSequence. It
+// does not check that line is free of the delimiter, nor its length. It
+// returns the transport's error (transport.ErrClosed once the connection is
+// closing or before MakeConnection). Loop goroutine; other goroutines write
+// the line and the delimiter with the transport's WriteSequence.
+func (r *LineReceiver) SendLine(line []byte) error {
+	return r.s.sendLine(r.Transport(), line, r.Delimiter)
+}
+
+// LineLengthExceeded is what a line longer than MaxLength calls, unless the
+// protocol defines its own LineLengthExceeded(remainder []byte). This default
+// closes the connection with LoseConnection. Either way the receiver records
+// [ErrLineTooLong], which Err then returns.
+//
+// remainder is the data buffered when the line was found too long: the start
+// of that line (all of it, with its delimiter, if it is complete) and what
+// followed it so far. It is valid only until LineLengthExceeded returns. The
+// buffer is empty afterwards; if the connection stays open, splitting resumes
+// with the next data received. Loop goroutine.
+func (r *LineReceiver) LineLengthExceeded(remainder []byte) {
+	r.s.tooLong(r.Transport())
+}
+
+// Err returns [ErrLineTooLong] once a line was too long (whether or not
+// LineLengthExceeded was overridden), nil otherwise. Loop goroutine.
+func (r *LineReceiver) Err() error { return r.s.err }
+
+// LineOnlyReceiver is a cheaper [LineReceiver] with no raw mode: Twisted's
+// basic.LineOnlyReceiver. The protocol that embeds it defines
+//
+//	LineReceived(line []byte)
+//
+// and may define LineLengthExceeded(remainder []byte). Lines, limits, the
+// lifetime of the line slice, the stop once the transport is disconnecting,
+// and the panic ([ErrNoLineReceived]) for a protocol with no LineReceived are
+// as for LineReceiver.
+// Unlike Twisted's LineOnlyReceiver, a line of exactly MaxLength bytes is
+// accepted however the data is split.
+//
+// All of LineOnlyReceiver's methods run on the connection's loop goroutine.
+type LineOnlyReceiver struct {
+	Base
+
+	// Delimiter ends each line, received and sent. "" means
+	// DefaultLineDelimiter ("\r\n"). Set it in BuildProtocol or
+	// ConnectionMade; a change takes effect from the next line. Loop
+	// goroutine.
+	Delimiter string
+
+	// MaxLength is the longest line accepted, in bytes, not counting the
+	// delimiter; 0 (or less) means DefaultMaxLineLength (16384). It bounds
+	// the receiver's buffer. Set it in BuildProtocol or ConnectionMade. Loop
+	// goroutine.
+	MaxLength int
+
+	s      lineSplitter
+	lines  lineReceivedHandler
+	exceed lineLengthHandler
+}
+
+// DataReceived splits data into lines and delivers them to the protocol's
+// LineReceived, keeping an incomplete last line until the rest of it comes.
+// Called from inside LineReceived, it queues data behind what is not
+// delivered yet. data is valid only until DataReceived returns, and is not
+// kept. Loop goroutine.
+func (r *LineOnlyReceiver) DataReceived(data []byte) {
+	s := &r.s
+	if s.busy {
+		s.queue(data)
+		return
+	}
+	if r.lines == nil {
+		r.lines, r.exceed = findLineHandlers(r.Self(), "LineOnlyReceiver", r)
+	}
+	s.busy = true
+	defer s.finish()
+	s.rest = data
+	t := r.Transport()
+	for {
+		if t != nil && t.Disconnecting() {
+			return
+		}
+		line, step := s.next(s.delimiter(r.Delimiter), lineMax(r.MaxLength))
+		switch step {
+		case lineFound:
+			r.lines.LineReceived(line)
+		case lineTooLong:
+			s.err = ErrLineTooLong
+			r.exceed.LineLengthExceeded(line)
+		default:
+			return
+		}
+	}
+}
+
+// Buffered returns the number of bytes received but not delivered yet: the
+// incomplete line, and, from inside LineReceived, the rest of the current
+// chunk. Loop goroutine.
+func (r *LineOnlyReceiver) Buffered() int { return r.s.buffered() }
+
+// SendLine writes line followed by the delimiter, in one WriteSequence. It
+// does not check that line is free of the delimiter, nor its length. It
+// returns the transport's error (transport.ErrClosed once the connection is
+// closing or before MakeConnection). Loop goroutine; other goroutines write
+// the line and the delimiter with the transport's WriteSequence.
+func (r *LineOnlyReceiver) SendLine(line []byte) error {
+	return r.s.sendLine(r.Transport(), line, r.Delimiter)
+}
+
+// LineLengthExceeded is what a line longer than MaxLength calls, unless the
+// protocol defines its own LineLengthExceeded(remainder []byte). This default
+// closes the connection with LoseConnection. Either way the receiver records
+// [ErrLineTooLong], which Err then returns. remainder is as for
+// [LineReceiver.LineLengthExceeded]. Loop goroutine.
+func (r *LineOnlyReceiver) LineLengthExceeded(remainder []byte) {
+	r.s.tooLong(r.Transport())
+}
+
+// Err returns [ErrLineTooLong] once a line was too long (whether or not
+// LineLengthExceeded was overridden), nil otherwise. Loop goroutine.
+func (r *LineOnlyReceiver) Err() error { return r.s.err }
+
+// findLineHandlers finds the user's LineReceived and LineLengthExceeded on
+// self, the outer protocol value; base's own LineLengthExceeded is the
+// fallback (the user's struct has it anyway, promoted, when it embeds base).
+func findLineHandlers(self Protocol, name string, base lineLengthHandler) (lineReceivedHandler, lineLengthHandler) {
+	if self == nil {
+		panic(fmt.Errorf("%w: %s fed data before MakeConnection", ErrNoLineReceived, name))
+	}
+	lines, ok := self.(lineReceivedHandler)
+	if !ok {
+		panic(fmt.Errorf("%w: %T embeds %s but has no LineReceived(line []byte) method", ErrNoLineReceived, self, name))
+	}
+	exceed, ok := self.(lineLengthHandler)
+	if !ok {
+		exceed = base
+	}
+	return lines, exceed
+}
+
+// lineMax returns the effective MaxLength for m, small enough that adding a
+// delimiter's length cannot overflow.
+func lineMax(m int) int {
+	switch {
+	case m <= 0:
+		return DefaultMaxLineLength
+	case m > math.MaxInt/2:
+		return math.MaxInt / 2
+	}
+	return m
+}
+
+// lineStep is what lineSplitter.next found.
+type lineStep int8
+
+const (
+	lineNeedMore lineStep = iota // no complete line: everything left is buffered
+	lineFound                    // a line, ready to deliver
+	lineTooLong                  // a line over the limit: the remainder, buffer emptied
+)
+
+// lineSplitter is the framing state shared by the line receivers. The data
+// not delivered yet is buf[off:] (owned, an incomplete line most of the time)
+// followed by rest (the part of the chunk being delivered that was not
+// examined yet: the caller's memory, valid during DataReceived only).
+//
+// Slices handed to the user point into buf or rest. buf is never compacted,
+// truncated or reused while a user callback runs (only next, which runs
+// between callbacks, does it); queue, which runs inside callbacks, only
+// appends.
+type lineSplitter struct {
+	buf  []byte
+	off  int
+	scan int // no delimiter lies wholly in buf starting in buf[off:scan]
+	rest []byte
+	busy bool // inside DataReceived's loop
+
+	delimSrc string // the Delimiter setting delim was made from
+	delim    []byte
+
+	seq [2][]byte // SendLine's WriteSequence argument, kept to avoid allocating
+	err error
+}
+
+// delimiter returns the delimiter bytes for the setting d, remaking them when
+// the setting changed.
+func (s *lineSplitter) delimiter(d string) []byte {
+	if d == "" {
+		d = DefaultLineDelimiter
+	}
+	if s.delim == nil || d != s.delimSrc {
+		s.delimSrc = d
+		if d == DefaultLineDelimiter {
+			s.delim = defaultDelimiter
+		} else {
+			s.delim = []byte(d)
+		}
+		s.scan = s.off
+	}
+	return s.delim
+}
+
+// next finds the next line in buf[off:] followed by rest, split at the first
+// occurrence of d, and consumes it with its delimiter. A line longer than maxLen
+// gives lineTooLong with everything not delivered (which is consumed too). With
+// no complete line, it moves rest into buf and gives lineNeedMore; buf then
+// holds fewer than maxLen+len(d) bytes, for a longer one would hold a line
+// longer than maxLen whatever came next.
+func (s *lineSplitter) next(d []byte, maxLen int) ([]byte, lineStep) {
+	k := len(d)
+	limit := maxLen + k
+	if s.off == len(s.buf) {
+		// Nothing buffered: lines come straight from the received data.
+		s.buf, s.off, s.scan = s.buf[:0], 0, 0
+		rest := s.rest
+		w := rest
+		if len(w) > limit {
+			w = w[:limit] // an acceptable line ends within it
+		}
+		if i := bytes.Index(w, d); i >= 0 {
+			if i > maxLen {
+				return s.takeAll(), lineTooLong
+			}
+			s.rest = rest[i+k:]
+			return rest[:i:i], lineFound
+		}
+		if len(rest) >= limit {
+			return s.takeAll(), lineTooLong
+		}
+		s.keep(rest, limit)
+		s.rest = nil
+		s.scan = max(0, len(s.buf)-(k-1))
+		return nil, lineNeedMore
+	}
+
+	// A delimiter wholly in buf (after a queued chunk or a new Delimiter).
+	if j := bytes.Index(s.buf[s.scan:], d); j >= 0 {
+		j += s.scan
+		if j-s.off > maxLen {
+			return s.takeAll(), lineTooLong
+		}
+		line := s.buf[s.off:j:j]
+		s.off = j + k
+		s.scan = s.off
+		return line, lineFound
+	}
+	n := len(s.buf) - s.off
+	s.scan = len(s.buf) - (k - 1)
+	if s.scan < s.off {
+		s.scan = s.off
+	}
+	if n >= limit {
+		return s.takeAll(), lineTooLong
+	}
+	if len(s.rest) == 0 {
+		return nil, lineNeedMore
+	}
+
+	// A delimiter that starts in buf and ends in rest. Later starts need more
+	// of rest; once rest is too short to decide one, it is too short for all
+	// that follow, and too short to hold a whole delimiter.
+	for at := s.scan; at < len(s.buf); at++ {
+		head := s.buf[at:]
+		if !bytes.HasPrefix(d, head) {
+			continue
+		}
+		tail := d[len(head):]
+		if len(s.rest) < len(tail) {
+			break
+		}
+		if bytes.Equal(s.rest[:len(tail)], tail) {
+			if at-s.off > maxLen {
+				return s.takeAll(), lineTooLong
+			}
+			line := s.buf[s.off:at:at]
+			s.off = len(s.buf)
+			s.scan = s.off
+			s.rest = s.rest[len(tail):]
+			return line, lineFound
+		}
+	}
+
+	// A delimiter wholly in rest: the line is buf[off:] plus the start of rest.
+	rest := s.rest
+	w := rest
+	if len(w) > limit-n {
+		w = w[:limit-n]
+	}
+	if i := bytes.Index(w, d); i >= 0 {
+		if n+i > maxLen {
+			return s.takeAll(), lineTooLong
+		}
+		s.keep(rest[:i], limit)
+		line := s.buf[:len(s.buf):len(s.buf)]
+		s.off = len(s.buf)
+		s.scan = s.off
+		s.rest = rest[i+k:]
+		return line, lineFound
+	}
+	if n+len(rest) >= limit {
+		return s.takeAll(), lineTooLong
+	}
+	s.keep(rest, limit)
+	s.rest = nil
+	s.scan = max(0, len(s.buf)-(k-1))
+	return nil, lineNeedMore
+}
+
+// keep moves buf[off:] to the front of buf and appends p, growing buf to at
+// most limit bytes when p fits in that. It is called only between user
+// callbacks.
+func (s *lineSplitter) keep(p []byte, limit int) {
+	if s.off > 0 {
+		n := copy(s.buf, s.buf[s.off:])
+		s.buf = s.buf[:n]
+		s.scan -= s.off
+		s.off = 0
+	}
+	need := len(s.buf) + len(p)
+	if need > cap(s.buf) {
+		c := 2 * cap(s.buf)
+		if c < lineBufMin {
+			c = lineBufMin
+		}
+		if c > limit {
+			c = limit
+		}
+		if c < need {
+			c = need
+		}
+		nb := make([]byte, len(s.buf), c)
+		copy(nb, s.buf)
+		s.buf = nb
+	}
+	s.buf = append(s.buf, p...)
+}
+
+// takeAll consumes and returns everything not delivered, copying only when it
+// lies both in buf and in rest.
+func (s *lineSplitter) takeAll() []byte {
+	pending := s.buf[s.off:len(s.buf):len(s.buf)]
+	rest := s.rest
+	s.off = len(s.buf)
+	s.scan = s.off
+	s.rest = nil
+	switch {
+	case len(rest) == 0:
+		return pending
+	case len(pending) == 0:
+		return rest[:len(rest):len(rest)]
+	}
+	all := make([]byte, 0, len(pending)+len(rest))
+	return append(append(all, pending...), rest...)
+}
+
+// takeRaw consumes and returns the next piece of raw data: the buffered bytes
+// first, then the rest of the chunk. It returns an empty slice when there is
+// none.
+func (s *lineSplitter) takeRaw() []byte {
+	if s.off < len(s.buf) {
+		chunk := s.buf[s.off:len(s.buf):len(s.buf)]
+		s.off = len(s.buf)
+		s.scan = s.off
+		return chunk
+	}
+	chunk := s.rest
+	s.rest = nil
+	return chunk
+}
+
+// queue appends data behind everything not delivered yet. It runs inside a
+// user callback: it copies rest (the caller's memory) and data into buf, and
+// only ever appends to buf.
+func (s *lineSplitter) queue(data []byte) {
+	if len(s.rest) > 0 {
+		s.buf = append(s.buf, s.rest...)
+		s.rest = nil
+	}
+	s.buf = append(s.buf, data...)
+}
+
+// finish ends a DataReceived: it forgets rest (not delivered only when the
+// transport is disconnecting) and drops a large buffer that is empty.
+func (s *lineSplitter) finish() {
+	s.busy = false
+	s.rest = nil
+	if s.off == len(s.buf) {
+		s.release()
+	}
+}
+
+// release empties buf, keeping its memory only when it is small.
+func (s *lineSplitter) release() {
+	if cap(s.buf) > lineBufRetain {
+		s.buf = nil
+	} else {
+		s.buf = s.buf[:0]
+	}
+	s.off, s.scan = 0, 0
+}
+
+// clear consumes everything not delivered and returns a copy of it, or nil.
+func (s *lineSplitter) clear() []byte {
+	n := s.buffered()
+	if n == 0 {
+		return nil
+	}
+	out := make([]byte, 0, n)
+	out = append(append(out, s.buf[s.off:]...), s.rest...)
+	s.off = len(s.buf)
+	s.scan = s.off
+	s.rest = nil
+	if !s.busy {
+		s.release()
+	}
+	return out
+}
+
+func (s *lineSplitter) buffered() int { return len(s.buf) - s.off + len(s.rest) }
+
+// sendLine writes line and the delimiter of setting d to t in one
+// WriteSequence, without allocating.
+func (s *lineSplitter) sendLine(t transport.Transport, line []byte, d string) error {
+	if t == nil {
+		return transport.ErrClosed
+	}
+	s.seq[0], s.seq[1] = line, s.delimiter(d)
+	err := t.WriteSequence(s.seq[:])
+	s.seq[0] = nil
+	return err
+}
+
+// tooLong is the default LineLengthExceeded: record the error and close.
+func (s *lineSplitter) tooLong(t transport.Transport) {
+	s.err = ErrLineTooLong
+	if t != nil {
+		t.LoseConnection()
+	}
+}
