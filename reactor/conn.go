@@ -47,7 +47,8 @@ type conn struct {
 	loopView   connLoop
 
 	mu           sync.Mutex // guards the fields below
-	out          []byte
+	out          []byte     // written, not yet flushed; from outPool
+	outp         *[]byte    // the pool entry out came from
 	flushPending bool
 	acts         uint8
 	writeClosed  bool
@@ -61,7 +62,6 @@ type conn struct {
 	fd            int
 	proto         protocol.Protocol
 	notifier      protocol.WriteBufferNotifier
-	spare         []byte
 	made          bool
 	closeReason   error
 	loseReason    error
@@ -128,7 +128,7 @@ func (c *conn) closed(reason error) {
 	c.mu.Lock()
 	c.gone = true
 	c.writeClosed = true
-	c.out = nil
+	c.out, c.outp = nil, nil
 	c.producer = nil
 	c.mu.Unlock()
 	c.state.Store(stateClosed)
@@ -178,6 +178,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		c.requestLocked(actOverflow)
 		return 0, transport.ErrWriteBufferOverflow
 	}
+	c.grabOut()
 	c.out = append(c.out, p...)
 	c.requestLocked(0)
 	return len(p), nil
@@ -199,11 +200,24 @@ func (c *conn) WriteSequence(bufs [][]byte) error {
 		c.requestLocked(actOverflow)
 		return transport.ErrWriteBufferOverflow
 	}
+	c.grabOut()
 	for _, b := range bufs {
 		c.out = append(c.out, b...)
 	}
 	c.requestLocked(0)
 	return nil
+}
+
+// outPool holds output buffers between flushes: a connection holds one only
+// while it has unflushed output, so idle connections cost no buffer at all.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// grabOut gives c an output buffer from the pool if it has none. c.mu held.
+func (c *conn) grabOut() {
+	if c.outp == nil {
+		c.outp = outPool.Get().(*[]byte)
+		c.out = (*c.outp)[:0]
+	}
 }
 
 // LoseConnection closes after flushing (and after the producer, if any,

@@ -60,9 +60,6 @@ func (c *conn) reconcileRead() {
 		if c.isGone() || c.closeOnReturn {
 			return
 		}
-		if len(c.inbuf) == 0 && cap(buf) <= maxRetained {
-			c.inbuf = buf[:0]
-		}
 		if c.readPaused.Load() {
 			return // paused again while delivering
 		}

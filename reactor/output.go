@@ -9,7 +9,7 @@ import (
 	"github.com/whirl-go/whirl/transport"
 )
 
-// maxRetained is the largest output buffer a connection keeps between flushes.
+// maxRetained is the largest output buffer given back to the pool after a flush.
 const maxRetained = 64 << 10
 
 // While gnet holds output for a connection, whirl checks on a timer how much
@@ -33,9 +33,8 @@ type watchState struct {
 // Loop goroutine.
 func (c *conn) service() {
 	c.mu.Lock()
-	buf := c.out
-	c.out = c.spare
-	c.spare = nil
+	buf, bp := c.out, c.outp
+	c.out, c.outp = nil, nil
 	acts := c.acts
 	c.acts = 0
 	c.flushPending = false
@@ -57,8 +56,9 @@ func (c *conn) service() {
 	if len(buf) > 0 {
 		_, _ = c.gc.Write(buf) // on error gnet closes the connection (OnClose)
 	}
-	if cap(buf) <= maxRetained {
-		c.spare = buf[:0]
+	if bp != nil && cap(buf) <= maxRetained {
+		*bp = buf[:0]
+		outPool.Put(bp)
 	}
 	if c.isGone() {
 		return
