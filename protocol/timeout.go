@@ -22,8 +22,8 @@ type TimeoutHandler interface {
 
 // Timeout closes a connection that stays quiet for too long: Twisted's
 // policies.TimeoutMixin. A protocol embeds it beside its base, binds it to
-// itself once, arms it with SetTimeout, and calls ResetTimeout whenever
-// something happens that should keep the connection alive:
+// arms it with SetTimeout, and calls ResetTimeout whenever something happens
+// that should keep the connection alive:
 //
 //	type Session struct {
 //		protocol.LineReceiver
@@ -31,7 +31,6 @@ type TimeoutHandler interface {
 //	}
 //
 //	func (s *Session) ConnectionMade() {
-//		s.Timeout.Bind(s)
 //		s.SetTimeout(30 * time.Second)
 //	}
 //
@@ -48,21 +47,18 @@ type TimeoutHandler interface {
 // AbortConnection) defines its own TimeoutConnection, and may still call
 // s.Timeout.TimeoutConnection() from it.
 //
-// # Why Bind
+// # Binding
 //
 // A method of an embedded struct cannot reach the struct that embeds it, and
 // Timeout must not embed Base itself: a protocol that embedded both a base
 // (which embeds Base) and a Timeout with a Base of its own would have two
 // Transport methods and two ConnectionMade at different depths, one silently
-// hiding the other. So Timeout has only methods of its own names (Bind,
-// SetTimeout, ResetTimeout, TimeoutPeriod, TimeoutConnection) and holds no
-// transport; the protocol hands itself over once, with Bind, and Timeout
-// reaches the transport and the protocol's TimeoutConnection through it.
-// Bind is the only call Twisted's mixin does not need. It may be made before
-// MakeConnection (in BuildProtocol), as Timeout reads the transport only when
-// SetTimeout arms the countdown. Arming an unbound Timeout panics with
-// [ErrTimeoutNotBound], so a forgotten Bind shows at once instead of leaving
-// a connection without its timeout.
+// hiding the other. So Timeout has only methods of its own names and holds no
+// transport; it reaches the transport and the protocol's TimeoutConnection
+// through the protocol, which [MakeConnection] hands it (see [Timeout.Bind]).
+// Arming a Timeout that has no protocol, or whose protocol has no transport
+// yet, panics with [ErrTimeoutNotBound], so the mistake shows at once instead
+// of leaving a connection without its timeout.
 //
 // # Timers and goroutines
 //
