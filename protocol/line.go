@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/whirl-go/whirl/transport"
 )
@@ -200,8 +201,10 @@ func (r *LineReceiver) Buffered() int { return r.s.buffered() }
 // SendLine writes line followed by the delimiter, in one WriteSequence. It
 // does not check that line is free of the delimiter, nor its length. It
 // returns the transport's error (transport.ErrClosed once the connection is
-// closing or before MakeConnection). Loop goroutine; other goroutines write
-// the line and the delimiter with the transport's WriteSequence.
+// closing or before MakeConnection). Any goroutine (so a chat room can send a
+// line to another member), as long as Delimiter is not being changed at the
+// same time; it allocates nothing unless two goroutines send on one receiver
+// at once.
 func (r *LineReceiver) SendLine(line []byte) error {
 	return r.s.sendLine(r.Transport(), line, r.Delimiter)
 }
@@ -300,8 +303,10 @@ func (r *LineOnlyReceiver) Buffered() int { return r.s.buffered() }
 // SendLine writes line followed by the delimiter, in one WriteSequence. It
 // does not check that line is free of the delimiter, nor its length. It
 // returns the transport's error (transport.ErrClosed once the connection is
-// closing or before MakeConnection). Loop goroutine; other goroutines write
-// the line and the delimiter with the transport's WriteSequence.
+// closing or before MakeConnection). Any goroutine (so a chat room can send a
+// line to another member), as long as Delimiter is not being changed at the
+// same time; it allocates nothing unless two goroutines send on one receiver
+// at once.
 func (r *LineOnlyReceiver) SendLine(line []byte) error {
 	return r.s.sendLine(r.Transport(), line, r.Delimiter)
 }
@@ -377,8 +382,14 @@ type lineSplitter struct {
 	delimSrc string // the Delimiter setting delim was made from
 	delim    []byte
 
-	seq [2][]byte // SendLine's WriteSequence argument, kept to avoid allocating
-	err error
+	// SendLine's WriteSequence argument and delimiter, kept to avoid
+	// allocating; sendBusy makes them single-user, so SendLine is safe from
+	// any goroutine (a concurrent call uses fresh space).
+	seq          [2][]byte
+	sendDelim    []byte
+	sendDelimSrc string
+	sendBusy     atomic.Bool
+	err          error
 }
 
 // delimiter returns the delimiter bytes for the setting d, remaking them when
@@ -623,9 +634,25 @@ func (s *lineSplitter) sendLine(t transport.Transport, line []byte, d string) er
 	if t == nil {
 		return transport.ErrClosed
 	}
-	s.seq[0], s.seq[1] = line, s.delimiter(d)
+	if d == "" {
+		d = DefaultLineDelimiter
+	}
+	if !s.sendBusy.CompareAndSwap(false, true) {
+		// Another goroutine is sending on this receiver: use fresh space.
+		return t.WriteSequence([][]byte{line, []byte(d)})
+	}
+	if s.sendDelim == nil || d != s.sendDelimSrc {
+		s.sendDelimSrc = d
+		if d == DefaultLineDelimiter {
+			s.sendDelim = defaultDelimiter
+		} else {
+			s.sendDelim = []byte(d)
+		}
+	}
+	s.seq[0], s.seq[1] = line, s.sendDelim
 	err := t.WriteSequence(s.seq[:])
 	s.seq[0] = nil
+	s.sendBusy.Store(false)
 	return err
 }
 

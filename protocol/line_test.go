@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/whirl-go/whirl/protocol"
@@ -544,7 +545,7 @@ type noLinesOnly struct{ protocol.LineOnlyReceiver }
 // linesNoRaw has LineReceived but no RawDataReceived.
 type linesNoRaw struct{ protocol.LineReceiver }
 
-func (linesNoRaw) LineReceived([]byte) {}
+func (*linesNoRaw) LineReceived([]byte) {}
 
 func TestLineReceiverMisuse(t *testing.T) {
 	tests := []struct {
@@ -738,4 +739,27 @@ func ExampleLineReceiver_SetRawMode() {
 	// Output:
 	// body "hello"
 	// line "NEXT"
+}
+
+func TestSendLineFromManyGoroutines(t *testing.T) {
+	tr := transporttest.New()
+	r := &onlyRec{}
+	protocol.MakeConnection(r, tr)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if err := r.SendLine([]byte("abc")); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := string(tr.Value()), strings.Repeat("abc\r\n", 8*200); got != want {
+		t.Fatalf("got %d bytes, want %d of whole lines", len(got), len(want))
+	}
 }
