@@ -30,7 +30,9 @@ type FileSender struct {
 // connection's loop, with nil when r is exhausted (and everything written), or
 // with the read or write error that stopped it (transport.ErrConnectionLost
 // style errors when the connection went away). It registers the sender as
-// consumer's pull producer and unregisters it at the end. Any goroutine.
+// consumer's pull producer and unregisters it at the end. If it returns an
+// error (the connection is closed, or has a producer already), nothing was
+// started and done is not called. Any goroutine.
 func (s *FileSender) BeginFileTransfer(r io.Reader, consumer transport.Transport, done func(error)) error {
 	s.mu.Lock()
 	if s.consumer != nil {
@@ -43,7 +45,9 @@ func (s *FileSender) BeginFileTransfer(r io.Reader, consumer transport.Transport
 	}
 	s.mu.Unlock()
 	if err := consumer.RegisterProducer(s, false); err != nil {
-		s.finish(err, false)
+		s.mu.Lock()
+		s.r, s.consumer, s.done = nil, nil, nil
+		s.mu.Unlock()
 		return err
 	}
 	return nil

@@ -44,8 +44,11 @@ func Splice(a, b *Relay) {
 	link := func(r *Relay, self, peer transport.Transport) {
 		if err := self.Loop().CallSoon(func() {
 			r.peer = peer
-			if !peer.Connected() {
+			if !peer.Connected() || !self.Connected() {
+				// One side went before the splice took: close both (the
+				// one that went may have run ConnectionLost with no peer).
 				self.LoseConnection()
+				peer.LoseConnection()
 				return
 			}
 			self.ResumeProducing()

@@ -56,6 +56,8 @@ type conn struct {
 	gone         bool // closed: the descriptor may already belong to someone else
 	producer     transport.Producer
 	streaming    bool
+	wPausing     bool // a writer is pausing the producer (see finishWriteLocked)
+	wPaused      bool // a writer paused the producer; the loop takes it over
 
 	// Loop goroutine only.
 	gc            gnet.Conn
@@ -180,7 +182,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	}
 	c.grabOut()
 	c.out = append(c.out, p...)
-	c.requestLocked(0)
+	c.finishWriteLocked()
 	return len(p), nil
 }
 
@@ -204,8 +206,34 @@ func (c *conn) WriteSequence(bufs [][]byte) error {
 	for _, b := range bufs {
 		c.out = append(c.out, b...)
 	}
-	c.requestLocked(0)
+	c.finishWriteLocked()
 	return nil
+}
+
+// finishWriteLocked ends a write (c.mu held; it unlocks). The loop checks the
+// watermarks when it flushes, but a writer on another goroutine (a relay on
+// another loop) could outrun a busy loop; so when the output passes the high
+// watermark and the registered streaming producer is a transport (whose
+// methods are safe anywhere), the writer pauses it at once, before the loop
+// hears of it, and the loop takes the pause over and resumes it on drain.
+func (c *conn) finishWriteLocked() {
+	var t transport.Transport
+	if c.producer != nil && c.streaming && !c.wPausing && !c.wPaused {
+		if high, _ := c.watermarks(); int64(len(c.out))+c.queued.Load() > int64(high) {
+			t, _ = c.producer.(transport.Transport)
+		}
+	}
+	if t == nil {
+		c.requestLocked(0)
+		return
+	}
+	c.wPausing = true
+	c.mu.Unlock()
+	t.PauseProducing()
+	c.mu.Lock()
+	c.wPausing = false
+	c.wPaused = c.producer == transport.Producer(t)
+	c.requestLocked(0)
 }
 
 // outPool holds output buffers between flushes: a connection holds one only

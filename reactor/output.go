@@ -40,6 +40,8 @@ func (c *conn) service() {
 	c.flushPending = false
 	gone := c.gone
 	prod, streaming := c.producer, c.streaming
+	wPaused := c.wPaused
+	c.wPaused = false
 	c.mu.Unlock()
 	if gone || c.closeOnReturn {
 		return
@@ -65,6 +67,9 @@ func (c *conn) service() {
 	}
 	if acts&actProducer != 0 {
 		c.producerChanged(prod, streaming)
+	}
+	if wPaused && c.prod == prod && c.prod != nil {
+		c.prodPaused, c.full = true, true // resumed by drained()
 	}
 	if acts&actLose != 0 {
 		c.draining = true

@@ -9,6 +9,10 @@
 // The commands are:
 //
 //	echo    write back every byte received (Twisted's echoserv.py)
+//	relay   pair connections two by two and relay bytes between them
+//	chat    line-based chat room (CRLF lines; NICK, /quit)
+//	framedecho
+//	        echo int32, int16, int8 or netstring frames (--framing)
 //
 // Every server command takes --listen (Twisted's endpoint syntax, such as
 // tcp:8000:interface=127.0.0.1, or host:port), --log-level and --loops. It
@@ -31,7 +35,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/whirl-go/whirl/examples/chat/chat"
 	"github.com/whirl-go/whirl/examples/echo/echo"
+	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
+	"github.com/whirl-go/whirl/examples/relay/relay"
 	"github.com/whirl-go/whirl/internal/cli"
 )
 
@@ -49,6 +56,9 @@ type command struct {
 // commands are whirl's subcommands, in the order usage lists them.
 var commands = []command{
 	{name: "echo", summary: "write back every byte received (Twisted's echoserv.py)", run: runEcho},
+	{name: "relay", summary: "pair connections two by two and relay bytes between them", run: runRelay},
+	{name: "chat", summary: "line-based chat room: CRLF lines, NICK <name>, /quit", run: runChat},
+	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
 }
 
 // env is what a command gets from the process.
@@ -162,10 +172,10 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // serverFlags parses the flags every server command takes (see cli.Flags),
-// with listen as the default --listen. It returns flag.ErrHelp for -h, and a
-// usageError for a flag it cannot parse, a value cli.Flags.Check refuses or
-// an argument left over.
-func serverFlags(env *env, name, listen string, args []string) (*cli.Flags, error) {
+// with listen as the default --listen, and those of extras. It returns
+// flag.ErrHelp for -h, and a usageError for a flag it cannot parse, a value
+// cli.Flags.Check or an extra's Check refuses, or an argument left over.
+func serverFlags(env *env, name, listen string, args []string, extras ...flagger) (*cli.Flags, error) {
 	fs := flag.NewFlagSet("whirl "+name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
@@ -174,6 +184,9 @@ func serverFlags(env *env, name, listen string, args []string) (*cli.Flags, erro
 	}
 	var fl cli.Flags
 	fl.Register(fs, listen)
+	for _, x := range extras {
+		x.RegisterFlags(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -181,6 +194,11 @@ func serverFlags(env *env, name, listen string, args []string) (*cli.Flags, erro
 		return nil, usageError{err}
 	}
 	err := fl.Check()
+	for _, x := range extras {
+		if err == nil {
+			err = x.Check()
+		}
+	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -199,4 +217,40 @@ func runEcho(ctx context.Context, env *env, args []string) error {
 		return err
 	}
 	return fl.Serve(ctx, env.logs, echo.Factory(), env.ready)
+}
+
+// runRelay runs the pairing relay, examples/relay.
+func runRelay(ctx context.Context, env *env, args []string) error {
+	fl, err := serverFlags(env, "relay", "tcp:8000", args)
+	if err != nil {
+		return err
+	}
+	return fl.Serve(ctx, env.logs, &relay.Factory{}, env.ready)
+}
+
+// flagger is a server's own flags, beyond cli.Flags: the examples' factories
+// (chat.Factory, framedecho.Factory) register them and check their values.
+type flagger interface {
+	RegisterFlags(fs *flag.FlagSet)
+	Check() error
+}
+
+// runChat runs the line chat, examples/chat.
+func runChat(ctx context.Context, env *env, args []string) error {
+	f := &chat.Factory{}
+	fl, err := serverFlags(env, "chat", "tcp:8000", args, f)
+	if err != nil {
+		return err
+	}
+	return fl.Serve(ctx, env.logs, f, env.ready)
+}
+
+// runFramedecho runs the framed echo, examples/framedecho.
+func runFramedecho(ctx context.Context, env *env, args []string) error {
+	f := &framedecho.Factory{}
+	fl, err := serverFlags(env, "framedecho", "tcp:8000", args, f)
+	if err != nil {
+		return err
+	}
+	return fl.Serve(ctx, env.logs, f, env.ready)
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -199,6 +200,280 @@ func TestEcho(t *testing.T) {
 			}
 			if len(msgs) < 2 || msgs[0] != "listening" || msgs[len(msgs)-1] != "stopped" {
 				t.Errorf("log messages = %q, want listening first and stopped last", msgs)
+			}
+		})
+	}
+}
+
+func TestRelay(t *testing.T) {
+	t.Run("help", func(t *testing.T) {
+		env, stdout, stderr := testEnv(t)
+		if got := runMain(context.Background(), []string{"help", "relay"}, env); got != exitOK {
+			t.Errorf("whirl help relay = %d, want %d", got, exitOK)
+		}
+		for _, s := range []string{"whirl relay: pair connections", "whirl relay [flags]", "-listen", `"tcp:8000"`} {
+			if !strings.Contains(stdout.String(), s) {
+				t.Errorf("stdout = %q, want it to contain %q", stdout, s)
+			}
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("stderr = %q, want nothing", stderr)
+		}
+	})
+	t.Run("bad flag", func(t *testing.T) {
+		env, _, stderr := testEnv(t)
+		if got := runMain(context.Background(), []string{"relay", "--listen", "udp:53"}, env); got != exitUsage {
+			t.Errorf("whirl relay --listen udp:53 = %d, want %d", got, exitUsage)
+		}
+		if !strings.Contains(stderr.String(), "whirl relay [flags]") {
+			t.Errorf("stderr = %q, want the relay's usage", stderr)
+		}
+	})
+	t.Run("pairs", func(t *testing.T) {
+		env, _, stderr := testEnv(t)
+		ready := make(chan net.Addr, 1)
+		env.ready = func(a net.Addr) { ready <- a }
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			done <- lookup("relay").run(ctx, env, []string{"--listen", "tcp:0:interface=127.0.0.1", "--loops", "2"})
+		}()
+		var addr net.Addr
+		select {
+		case addr = <-ready:
+		case err := <-done:
+			t.Fatalf("relay returned before listening: %v (stderr %q)", err, stderr)
+		case <-time.After(5 * time.Second):
+			t.Fatal("relay did not listen within 5s")
+		}
+
+		var conns [2]net.Conn
+		for i := range conns {
+			c, err := net.DialTimeout("tcp", addr.String(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+		}
+		// Each side sends a message the other must receive; which connection
+		// the server saw first does not matter.
+		for i, msg := range []string{"from the first\n", "from the second\n"} {
+			from, to := conns[i], conns[1-i]
+			if _, err := from.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(to, got); err != nil {
+				t.Fatalf("reading %q on the other side: %v", msg, err)
+			}
+			if string(got) != msg {
+				t.Errorf("relayed %q, want %q", got, msg)
+			}
+		}
+		// Closing one side closes the other.
+		conns[0].Close()
+		if n, err := conns[1].Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("read after the partner closed = %d, %v; want EOF", n, err)
+		}
+
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("relay after cancel = %v, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("relay did not return within 10s of its context ending")
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("stderr = %q, want nothing (logs go to env.logs)", stderr)
+		}
+	})
+}
+
+// startServer runs the command name with args until the test ends, and
+// returns the address it listens on. The command must stop by itself within
+// 10s of its context ending, return nil, and write nothing to stderr.
+func startServer(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	env, _, stderr := testEnv(t)
+	ready := make(chan net.Addr, 1)
+	env.ready = func(a net.Addr) { ready <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- lookup(name).run(ctx, env, args) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s after cancel = %v, want nil", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s did not return within 10s of its context ending", name)
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("stderr = %q, want nothing (logs go to env.logs)", stderr)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return addr.String()
+	case err := <-done:
+		t.Fatalf("%s returned before listening: %v (stderr %q)", name, err, stderr)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not listen within 5s", name)
+	}
+	return ""
+}
+
+// dialServer connects to addr, with a 10s deadline on the connection.
+func dialServer(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestServerUsage checks the help and the flag errors of the commands with
+// flags of their own.
+func TestServerUsage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{"help chat", []string{"help", "chat"}, exitOK,
+			[]string{"whirl chat: line-based chat", "whirl chat [flags]", "-listen", "-max-length", "(default 16384)"}, nil},
+		{"chat bad max", []string{"chat", "--max-length", "-1"}, exitUsage, nil,
+			[]string{"negative --max-length", "whirl chat [flags]"}},
+		{"chat bad max syntax", []string{"chat", "--max-length", "lots"}, exitUsage, nil,
+			[]string{"-max-length", "whirl chat [flags]"}},
+		{"chat extra arg", []string{"chat", "--max-length", "5", "extra"}, exitUsage, nil,
+			[]string{`unexpected argument "extra"`}},
+		{"help framedecho", []string{"help", "framedecho"}, exitOK,
+			[]string{"whirl framedecho: echo each", "whirl framedecho [flags]", "-framing", "-max-length", "(default 99999)"}, nil},
+		{"framedecho no framing", []string{"framedecho"}, exitUsage, nil,
+			[]string{"--framing is required", "whirl framedecho [flags]"}},
+		{"framedecho bad framing", []string{"framedecho", "--framing", "int64"}, exitUsage, nil,
+			[]string{`unknown framing "int64"`, "whirl framedecho [flags]"}},
+		{"framedecho bad max", []string{"framedecho", "--framing", "int8", "--max-length=-2"}, exitUsage, nil,
+			[]string{"negative --max-length"}},
+		{"framedecho bad listen", []string{"framedecho", "--framing", "int8", "--listen", "udp:53"}, exitUsage, nil,
+			[]string{"not supported"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, stdout, stderr := testEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if got := runMain(ctx, tt.args, env); got != tt.wantCode {
+				t.Errorf("runMain(%q) = %d, want %d", tt.args, got, tt.wantCode)
+			}
+			for _, s := range tt.wantStdout {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout = %q, want it to contain %q", stdout, s)
+				}
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr = %q, want it to contain %q", stderr, s)
+				}
+			}
+			if len(tt.wantStdout) == 0 && stdout.Len() > 0 {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if len(tt.wantStderr) == 0 && stderr.Len() > 0 {
+				t.Errorf("stderr = %q, want nothing", stderr)
+			}
+		})
+	}
+}
+
+func TestChat(t *testing.T) {
+	addr := startServer(t, "chat", "--listen", "tcp:0:interface=127.0.0.1", "--loops", "2", "--max-length", "20")
+	type client struct {
+		net.Conn
+		r *bufio.Reader
+	}
+	connect := func() client {
+		c := dialServer(t, addr)
+		return client{c, bufio.NewReader(c)}
+	}
+	expect := func(c client, want string) {
+		t.Helper()
+		got, err := c.r.ReadString('\n')
+		if err != nil || got != want+"\r\n" {
+			t.Fatalf("read %q, %v; want %q", got, err, want+"\r\n")
+		}
+	}
+	send := func(c client, s string) {
+		t.Helper()
+		if _, err := io.WriteString(c, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	a := connect()
+	expect(a, "WELCOME 1 users online")
+	b := connect()
+	expect(b, "WELCOME 2 users online")
+	send(a, "NICK ann\r\nhello\r\nNICK ann\r\n")
+	expect(a, "OK ann")
+	expect(a, "OK ann") // not its own message
+	expect(b, "ann: hello")
+	// --max-length 20 reached the protocol.
+	send(b, strings.Repeat("x", 21)+"\r\n")
+	expect(b, "ERR line too long")
+	if s, err := b.r.ReadString('\n'); s != "" || err != io.EOF {
+		t.Errorf("read %q, %v after the long line; want EOF", s, err)
+	}
+	send(a, "/quit\r\n")
+	expect(a, "BYE")
+	if s, err := a.r.ReadString('\n'); s != "" || err != io.EOF {
+		t.Errorf("read %q, %v after BYE; want EOF", s, err)
+	}
+}
+
+func TestFramedecho(t *testing.T) {
+	tests := []struct {
+		framing string
+		frames  []string // each frame as sent and echoed
+		tooLong string   // the start of a frame over --max-length 8
+	}{
+		{"int32", []string{"\x00\x00\x00\x05hello", "\x00\x00\x00\x00"}, "\x00\x00\x00\x09"},
+		{"int16", []string{"\x00\x05hello", "\x00\x00"}, "\x00\x09"},
+		{"int8", []string{"\x05hello", "\x00"}, "\x09"},
+		{"netstring", []string{"5:hello,", "0:,"}, "9:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.framing, func(t *testing.T) {
+			addr := startServer(t, "framedecho", "--framing", tt.framing, "--max-length", "8",
+				"--listen", "tcp:0:interface=127.0.0.1", "--loops", "2")
+			c := dialServer(t, addr)
+			all := strings.Join(tt.frames, "")
+			if _, err := io.WriteString(c, all+tt.tooLong); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatalf("reading the echo: %v", err)
+			}
+			if string(got) != all {
+				t.Errorf("echo = %q, then EOF; want %q, then EOF", got, all)
 			}
 		})
 	}
