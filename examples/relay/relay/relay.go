@@ -17,7 +17,6 @@ package relay
 import (
 	"net"
 	"sync"
-	"sync/atomic"
 
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
@@ -98,27 +97,18 @@ func (f *Factory) leave(c *Conn) *Conn {
 	return c.partner
 }
 
-// window is how far a Conn may write ahead of its partner's loop: past it,
-// it stops reading until that loop has flushed what it was given. On two
-// loops, larger windows relayed no faster in our measurements, and 64 KiB
-// keeps what waits for the partner's flush within the buffer the reactor
-// reuses from one flush to the next.
-const window = 64 << 10
-
 // Conn is one side of a pair: a [protocol.Relay] that its [Factory] pairs
 // with another connection. Conns are made by the Factory's BuildProtocol.
 // The Relay gives the splice, each connection the producer of the other's
 // output, and the close of the partner; the Conn writes what it receives to
-// its partner itself, so that the bytes it read before the splice and its
-// window (below) are handled in one place.
+// its partner itself, so that the bytes it read before the splice are handled
+// in the same place.
 //
-// Besides the Relay's flow control, where each connection is the producer of
-// the other's output, a Conn bounds how far it writes ahead of its partner's
-// loop. The reactor compares a connection's buffered output with its
-// watermarks when that connection's own loop flushes it, so a partner on
-// another loop could otherwise keep writing, up to the write-buffer cap,
-// while that loop is busy or descheduled. A Conn that has written 64 KiB
-// its partner's loop has not yet confirmed stops reading until it does.
+// The flow control is the reactor's: each connection is the streaming
+// producer of the other's output, so when one side's output passes its high
+// watermark the other stops reading (at once, even when the two are on
+// different loops and the consumer's loop is busy) and resumes when it
+// drains.
 type Conn struct {
 	protocol.Relay
 
@@ -128,11 +118,6 @@ type Conn struct {
 	// Loop goroutine only.
 	joined bool   // the splice is in place on this loop: relay what arrives
 	early  []byte // received before that
-	full   bool   // this connection's output passed its high watermark
-
-	// Shared with the partner's loop.
-	ahead      atomic.Int64 // bytes written to the partner, not yet confirmed
-	confirming atomic.Bool  // a confirmation is on its way
 }
 
 // ConnectionMade pairs the connection with the waiting one, or makes it the
@@ -152,13 +137,11 @@ func (c *Conn) ConnectionMade() {
 // relays what arrives. Loop goroutine.
 func (c *Conn) join(partner *Conn) {
 	c.joined = true
-	if n := len(c.early); n > 0 {
+	if len(c.early) > 0 {
 		_, _ = partner.Transport().Write(c.early)
-		// If c paused at MaxEarly (at least half a window), this sends the
-		// confirmation that resumes it.
-		c.wrote(int64(n))
 	}
 	c.early = nil
+	c.Transport().ResumeProducing() // in case MaxEarly paused it
 }
 
 // DataReceived relays data to the partner once the pair is joined, and keeps
@@ -167,55 +150,13 @@ func (c *Conn) join(partner *Conn) {
 func (c *Conn) DataReceived(data []byte) {
 	if c.joined {
 		_, _ = c.partner.Transport().Write(data)
-		c.wrote(int64(len(data)))
 		return
 	}
 	c.early = append(c.early, data...)
 	if len(c.early) >= MaxEarly {
-		// Again on each call: Splice may resume c before join runs.
 		c.Transport().PauseProducing()
 	}
 }
-
-// wrote accounts for n bytes written to the partner: halfway through the
-// window it asks the partner's loop to confirm them, at the end of the window
-// it pauses until then. Loop goroutine.
-func (c *Conn) wrote(n int64) {
-	ahead := c.ahead.Add(n)
-	if ahead >= window {
-		c.Transport().PauseProducing()
-	}
-	// The pause comes first. If a confirmation is on its way, it has not
-	// cleared confirming yet (or the swap would succeed), so the resume it
-	// brings comes after this pause; otherwise one is sent now.
-	if ahead >= window/2 && c.confirming.CompareAndSwap(false, true) {
-		p, k := c.partner, c.ahead.Load()
-		if err := p.Transport().Loop().CallSoon(func() { p.confirm(c, k) }); err != nil {
-			return // the partner's loop stopped: the pair is going
-		}
-	}
-}
-
-// confirm runs on c's loop after c's transport was given (and has flushed)
-// the n bytes from its partner that the confirmation counts. Unless c's
-// output is full, in which case the reactor paused the partner and resumes
-// it once the output drains, it lets the partner read again. Loop goroutine
-// (c's).
-func (c *Conn) confirm(from *Conn, n int64) {
-	from.ahead.Add(-n)
-	from.confirming.Store(false)
-	if !c.full {
-		from.Transport().ResumeProducing()
-	}
-}
-
-// WriteBufferFull records that c's output passed its high watermark: the
-// reactor has paused the partner, c's producer. Loop goroutine.
-func (c *Conn) WriteBufferFull() { c.full = true }
-
-// WriteBufferDrained records that c's output drained below its low
-// watermark: the reactor has resumed the partner. Loop goroutine.
-func (c *Conn) WriteBufferDrained() { c.full = false }
 
 // ConnectionLost frees the waiting slot if c held it, and closes c's partner
 // cleanly once its output is flushed. The Relay closes the partner too once
