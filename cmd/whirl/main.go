@@ -13,6 +13,8 @@
 //	chat    line-based chat room (CRLF lines; NICK, /quit)
 //	framedecho
 //	        echo int32, int16, int8 or netstring frames (--framing)
+//	bench   whirl against raw gnet, the standard library, Twisted and
+//	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //
 // Every server command takes --listen (Twisted's endpoint syntax, such as
 // tcp:8000:interface=127.0.0.1, or host:port), --log-level and --loops. It
@@ -35,6 +37,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/whirl-go/whirl/bench/harness"
 	"github.com/whirl-go/whirl/examples/chat/chat"
 	"github.com/whirl-go/whirl/examples/echo/echo"
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
@@ -59,6 +62,7 @@ var commands = []command{
 	{name: "relay", summary: "pair connections two by two and relay bytes between them", run: runRelay},
 	{name: "chat", summary: "line-based chat room: CRLF lines, NICK <name>, /quit", run: runChat},
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
+	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
 }
 
 // env is what a command gets from the process.
@@ -253,4 +257,22 @@ func runFramedecho(ctx context.Context, env *env, args []string) error {
 		return err
 	}
 	return fl.Serve(ctx, env.logs, f, env.ready)
+}
+
+// errBenchFailed is returned by runBench when the benchmark reported a failure
+// (it has printed why).
+var errBenchFailed = errors.New("whirl: benchmark failed")
+
+// runBench runs the benchmark matrix of bench/ (docs/benchmarks.md). Its
+// servers and load generators are this same program, re-run as
+// "whirl bench server ..." and "whirl bench client ...".
+func runBench(ctx context.Context, env *env, args []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if code := harness.Main(ctx, harness.Command{Path: self, Args: []string{"bench"}}, args, os.Stdin, env.stdout, env.stderr); code != 0 {
+		return errBenchFailed
+	}
+	return nil
 }

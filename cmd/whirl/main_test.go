@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -476,5 +477,16 @@ func TestFramedecho(t *testing.T) {
 				t.Errorf("echo = %q, then EOF; want %q, then EOF", got, all)
 			}
 		})
+	}
+}
+
+func TestBenchBadFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := runBench(context.Background(), &env{stdout: &out, stderr: &errOut}, []string{"--no-such-flag"})
+	if !errors.Is(err, errBenchFailed) {
+		t.Fatalf("runBench with a bad flag = %v, want errBenchFailed", err)
+	}
+	if errOut.Len() == 0 {
+		t.Error("no usage message on stderr")
 	}
 }

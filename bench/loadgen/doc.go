@@ -1,0 +1,21 @@
+// Package loadgen is the load generator of whirl's benchmarks. It drives an
+// echo server over TCP and checks every byte that comes back.
+//
+// [Run] keeps a number of messages in flight on each of many connections
+// (1 for ping-pong, more for pipelining), warms up, then measures messages
+// per second, bytes per second and latency percentiles from a log-bucketed
+// [Histogram]. [Setup] measures how fast connections can be opened, used for
+// one round trip and closed. [Hold] opens many connections and leaves them
+// idle, for measuring a server's memory per connection.
+//
+// Every message is a line (see [MinSize] and [Delimiter]) stamped with its
+// sequence number, so line-based servers echo it unchanged and a reordered,
+// lost, duplicated or corrupted byte is caught.
+//
+// # Goroutines
+//
+// The generator runs one goroutine per connection; it is itself a cost on a
+// small machine, which is why the harness can pin it to other CPUs than the
+// server's. The exported functions may be called from any goroutine; a
+// [Histogram] belongs to one goroutine at a time.
+package loadgen

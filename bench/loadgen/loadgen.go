@@ -1,0 +1,622 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Errors returned by the generator.
+var (
+	// ErrConfig is wrapped by the error returned for an unusable Config.
+	ErrConfig = errors.New("loadgen: bad configuration")
+)
+
+// Phase is a stage of a run, reported through Config.OnPhase.
+type Phase int
+
+// The phases of a run, in order. Warm-up starts once every connection is
+// open; what happens during it is verified but not counted.
+const (
+	// PhaseMeasure starts the measurement window.
+	PhaseMeasure Phase = iota + 1
+	// PhaseEnd ends the measurement window; the run then stops its
+	// connections and returns.
+	PhaseEnd
+)
+
+// String names the phase. Any goroutine.
+func (p Phase) String() string {
+	switch p {
+	case PhaseMeasure:
+		return "measure"
+	case PhaseEnd:
+		return "end"
+	}
+	return fmt.Sprintf("Phase(%d)", int(p))
+}
+
+// Config describes one run of the generator.
+type Config struct {
+	// Addr is the echo server's host:port.
+	Addr string
+	// Conns is the number of connections (Run, Hold), or of concurrent
+	// connect–echo–close loops (Setup). Each has its own goroutine.
+	Conns int
+	// Size is the size of each message in bytes, delimiter included; at
+	// least MinSize.
+	Size int
+	// Depth is the number of messages kept in flight on each connection by
+	// Run: 1 (or 0) is ping-pong, more is pipelining.
+	Depth int
+	// Warmup is how long Run and Setup run before the measurement window.
+	Warmup time.Duration
+	// Duration is the length of the measurement window.
+	Duration time.Duration
+	// DialConcurrency bounds the dials in progress while Run and Hold open
+	// their connections. 0 means 64.
+	DialConcurrency int
+	// DialTimeout bounds each dial and, in Setup and Hold, each round trip.
+	// 0 means 10 s.
+	DialTimeout time.Duration
+	// DrainTimeout bounds how long Run waits, after the window, for the
+	// echoes of the messages still in flight; a connection still missing
+	// some then counts as an error. 0 means 5 s.
+	DrainTimeout time.Duration
+	// OnPhase, if not nil, is called as the measurement window opens and
+	// closes, on the goroutine that called Run or Setup.
+	OnPhase func(Phase)
+}
+
+func (cfg *Config) check(needDuration bool) error {
+	switch {
+	case cfg.Addr == "":
+		return fmt.Errorf("%w: no address", ErrConfig)
+	case cfg.Conns <= 0:
+		return fmt.Errorf("%w: %d connections", ErrConfig, cfg.Conns)
+	case cfg.Size < MinSize:
+		return fmt.Errorf("%w: message size %d is below %d", ErrConfig, cfg.Size, MinSize)
+	case cfg.Depth < 0:
+		return fmt.Errorf("%w: depth %d", ErrConfig, cfg.Depth)
+	case needDuration && cfg.Duration <= 0:
+		return fmt.Errorf("%w: duration %v", ErrConfig, cfg.Duration)
+	}
+	return nil
+}
+
+func (cfg *Config) depth() int { return max(cfg.Depth, 1) }
+
+func (cfg *Config) dialTimeout() time.Duration {
+	if cfg.DialTimeout > 0 {
+		return cfg.DialTimeout
+	}
+	return 10 * time.Second
+}
+
+func (cfg *Config) drainTimeout() time.Duration {
+	if cfg.DrainTimeout > 0 {
+		return cfg.DrainTimeout
+	}
+	return 5 * time.Second
+}
+
+func (cfg *Config) dialConcurrency() int {
+	if cfg.DialConcurrency > 0 {
+		return cfg.DialConcurrency
+	}
+	return 64
+}
+
+// Result is what a run measured. Durations are in nanoseconds in JSON.
+type Result struct {
+	// Mode is "echo" (Run), "setup" (Setup) or "idle" (Hold).
+	Mode  string `json:"mode"`
+	Conns int    `json:"conns"`
+	Size  int    `json:"size"`
+	Depth int    `json:"depth,omitempty"`
+	// Elapsed is the measured length of the window.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Messages is the number of messages echoed and verified in the window
+	// (Setup: connections opened, echoed once and closed).
+	Messages int64 `json:"messages"`
+	// Bytes is Messages × Size: each echoed byte counted once.
+	Bytes int64 `json:"bytes"`
+	// PerSec is Messages per second of the window; MBPerSec is Bytes per
+	// second, in units of 10^6 bytes.
+	PerSec   float64 `json:"per_sec"`
+	MBPerSec float64 `json:"mb_per_sec"`
+	// Latency of the messages of the window, from the write of a message
+	// to the read that completed its echo (Setup: from the dial to the
+	// close). From a log-bucketed Histogram.
+	P50  time.Duration `json:"p50_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	P999 time.Duration `json:"p999_ns"`
+	Max  time.Duration `json:"max_ns"`
+	Mean time.Duration `json:"mean_ns"`
+	// Verified is the number of echoes compared byte for byte over the
+	// whole run, warm-up included.
+	Verified int64 `json:"verified"`
+	// Mismatches counts echoes that differed from what was sent; a
+	// connection stops at its first.
+	Mismatches int64 `json:"mismatches"`
+	// Errors counts connections (Setup: attempts) that failed for another
+	// reason: a refused dial, a reset, a timeout, an early EOF.
+	Errors int64 `json:"errors"`
+	// FirstError describes the first mismatch or error, if any.
+	FirstError string `json:"first_error,omitempty"`
+	// Silent counts connections that never got a complete echo.
+	Silent int `json:"silent"`
+}
+
+// OK reports whether every echo matched, nothing failed and every
+// connection was answered. Any goroutine.
+func (r *Result) OK() bool {
+	return r.Mismatches == 0 && r.Errors == 0 && r.Silent == 0 && r.Verified > 0
+}
+
+func (r *Result) finish(h *Histogram) {
+	r.Bytes = r.Messages * int64(r.Size)
+	if s := r.Elapsed.Seconds(); s > 0 {
+		r.PerSec = float64(r.Messages) / s
+		r.MBPerSec = float64(r.Bytes) / s / 1e6
+	}
+	r.P50, r.P99, r.P999 = h.Quantile(0.50), h.Quantile(0.99), h.Quantile(0.999)
+	r.Max, r.Mean = h.Max(), h.Mean()
+}
+
+const (
+	phaseWarm int32 = iota
+	phaseMeasure
+	phaseStop
+)
+
+// run is the state shared by the goroutines of one run.
+type run struct {
+	cfg   Config
+	epoch time.Time
+	phase atomic.Int32
+	// drainOver is set when Run stops waiting for the echoes in flight.
+	drainOver atomic.Bool
+
+	mu       sync.Mutex
+	errs     int64
+	mismatch int64
+	first    string
+}
+
+func (g *run) since() time.Duration { return time.Since(g.epoch) }
+
+func (g *run) failed(err error) {
+	var mm *MismatchError
+	g.mu.Lock()
+	if errors.As(err, &mm) {
+		g.mismatch++
+	} else {
+		g.errs++
+	}
+	if g.first == "" {
+		g.first = err.Error()
+	}
+	g.mu.Unlock()
+}
+
+// window runs the warm-up and the measurement window, then sets phaseStop. It
+// returns the window's length, or ctx's error if ctx ended first.
+func (g *run) window(ctx context.Context) (time.Duration, error) {
+	sleep := func(d time.Duration) error {
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := sleep(g.cfg.Warmup); err != nil {
+		g.phase.Store(phaseStop)
+		return 0, err
+	}
+	start := time.Now()
+	g.phase.Store(phaseMeasure)
+	if g.cfg.OnPhase != nil {
+		g.cfg.OnPhase(PhaseMeasure)
+	}
+	err := sleep(g.cfg.Duration)
+	g.phase.Store(phaseStop)
+	elapsed := time.Since(start)
+	if g.cfg.OnPhase != nil {
+		g.cfg.OnPhase(PhaseEnd)
+	}
+	return elapsed, err
+}
+
+// dialAll opens n connections, at most cfg.dialConcurrency at a time.
+func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
+	conns := make([]*net.TCPConn, n)
+	d := net.Dialer{Timeout: cfg.dialTimeout()}
+	sem := make(chan struct{}, cfg.dialConcurrency())
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for i := range conns {
+		sem <- struct{}{}
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c, err := d.DialContext(ctx, "tcp", cfg.Addr)
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("loadgen: dial %d of %d: %w", i+1, n, err)
+				}
+				mu.Unlock()
+				return
+			}
+			conns[i] = c.(*net.TCPConn)
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		closeAll(conns)
+		return nil, first
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*net.TCPConn) {
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// Run opens cfg.Conns connections to an echo server, then on each, on its own
+// goroutine, keeps cfg.Depth messages of cfg.Size bytes in flight: it writes
+// them, reads the echoes, compares every byte with what it sent, and sends a
+// new message for each one echoed. It warms up for cfg.Warmup, measures for
+// cfg.Duration, then stops sending and waits (up to cfg.DrainTimeout) for
+// every message still in flight to come back, and returns what it measured. A connection that gets a wrong
+// byte, or fails, stops; the Result counts it. The error is for a run that
+// could not be made at all (a bad Config, a failed dial, ctx ending). Any
+// goroutine.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.check(true); err != nil {
+		return Result{}, err
+	}
+	conns, err := dialAll(ctx, &cfg, cfg.Conns)
+	if err != nil {
+		return Result{}, err
+	}
+	defer closeAll(conns)
+
+	g := &run{cfg: cfg, epoch: time.Now()}
+	workers := make([]*echoConn, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		w := newEchoConn(i, c, cfg.Size, cfg.depth())
+		workers[i] = w
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run(g) }()
+	}
+	elapsed, werr := g.window(ctx)
+	// The workers stop sending and wait for what is in flight; wake those
+	// still waiting after the drain timeout: their echoes are missing.
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	drain := time.NewTimer(cfg.drainTimeout())
+	select {
+	case <-drained:
+	case <-drain.C:
+	case <-ctx.Done():
+	}
+	drain.Stop()
+	g.drainOver.Store(true)
+	for _, c := range conns {
+		_ = c.SetDeadline(time.Now())
+	}
+	<-drained
+
+	res := Result{Mode: "echo", Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
+	var h Histogram
+	for _, w := range workers {
+		h.Merge(&w.hist)
+		res.Messages += w.msgs
+		res.Verified += w.verified
+		if w.verified == 0 {
+			res.Silent++
+		}
+	}
+	res.Errors, res.Mismatches, res.FirstError = g.errs, g.mismatch, g.first
+	res.finish(&h)
+	return res, werr
+}
+
+// echoConn is one connection of Run, owned by its goroutine.
+type echoConn struct {
+	id          int
+	c           *net.TCPConn
+	size, depth int
+	pat         []byte          // the connection's message template
+	out         []byte          // messages being written
+	in          []byte          // echoes being read
+	sent        []time.Duration // send time of message seq, at seq % depth
+	next        uint64          // next message to send
+	recv        uint64          // next message expected back
+	hist        Histogram
+	msgs        int64 // echoed in the window
+	verified    int64 // echoed over the whole run
+}
+
+func newEchoConn(id int, c *net.TCPConn, size, depth int) *echoConn {
+	// The read buffer holds at least two messages and at most what can be
+	// in flight, bounded to keep 1000 connections small.
+	inLen := max(min(max(depth*size, 4096), 64<<10), 2*size)
+	return &echoConn{
+		id: id, c: c, size: size, depth: depth,
+		pat:  pattern(id, size),
+		out:  make([]byte, depth*size),
+		in:   make([]byte, inLen),
+		sent: make([]time.Duration, depth),
+	}
+}
+
+// send writes the next k messages in one write.
+func (w *echoConn) send(g *run, k int) error {
+	now := g.since()
+	for i := 0; i < k; i++ {
+		fill(w.out[i*w.size:(i+1)*w.size], w.pat, w.next)
+		w.sent[w.next%uint64(w.depth)] = now
+		w.next++
+	}
+	_, err := w.c.Write(w.out[:k*w.size])
+	return err
+}
+
+func (w *echoConn) run(g *run) {
+	if err := w.send(g, w.depth); err != nil {
+		w.end(g, err)
+		return
+	}
+	have := 0
+	for {
+		n, err := w.c.Read(w.in[have:])
+		if n > 0 {
+			now := g.since()
+			measuring := g.phase.Load() == phaseMeasure
+			have += n
+			off, k := 0, 0
+			for have-off >= w.size {
+				m := w.in[off : off+w.size]
+				if mm := verify(m, w.pat, w.id, w.recv); mm != nil {
+					g.failed(mm)
+					return
+				}
+				if measuring {
+					w.hist.Record(now - w.sent[w.recv%uint64(w.depth)])
+					w.msgs++
+				}
+				w.verified++
+				w.recv++
+				off += w.size
+				k++
+			}
+			if off > 0 {
+				have = copy(w.in, w.in[off:have])
+			}
+			if g.phase.Load() == phaseStop {
+				if w.recv == w.next && have == 0 {
+					return // every message came back
+				}
+			} else if k > 0 {
+				if werr := w.send(g, k); werr != nil {
+					w.end(g, werr)
+					return
+				}
+			}
+		}
+		if err != nil {
+			w.end(g, err)
+			return
+		}
+	}
+}
+
+// end records why a connection stopped.
+func (w *echoConn) end(g *run, err error) {
+	if g.drainOver.Load() {
+		err = fmt.Errorf("%d of the messages sent not echoed back in full", w.next-w.recv)
+	} else if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	g.failed(fmt.Errorf("loadgen: connection %d after %d echoes: %w", w.id, w.verified, err))
+}
+
+// Setup measures connection setup: cfg.Conns goroutines each, in a loop,
+// dial the server, send one message of cfg.Size bytes, read and verify its
+// echo, and close. Result.Messages counts the connections completed in the
+// window, Result.PerSec the rate, the latencies cover dial to close. Failed
+// attempts are counted in Result.Errors; a goroutine gives up after 100 in a
+// row. Any goroutine.
+func Setup(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.check(true); err != nil {
+		return Result{}, err
+	}
+	g := &run{cfg: cfg, epoch: time.Now()}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := make([]*setupLoop, cfg.Conns)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &setupLoop{id: i, pat: pattern(i, cfg.Size), msg: make([]byte, cfg.Size), buf: make([]byte, cfg.Size)}
+		workers[i] = w
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run(dctx, g) }()
+	}
+	elapsed, werr := g.window(ctx)
+	cancel()
+	wg.Wait()
+
+	res := Result{Mode: "setup", Conns: cfg.Conns, Size: cfg.Size, Elapsed: elapsed}
+	var h Histogram
+	for _, w := range workers {
+		h.Merge(&w.hist)
+		res.Messages += w.msgs
+		res.Verified += w.verified
+		if w.verified == 0 {
+			res.Silent++
+		}
+	}
+	res.Errors, res.Mismatches, res.FirstError = g.errs, g.mismatch, g.first
+	res.finish(&h)
+	return res, werr
+}
+
+// setupLoop is one goroutine of Setup.
+type setupLoop struct {
+	id       int
+	pat      []byte
+	msg, buf []byte
+	seq      uint64
+	hist     Histogram
+	msgs     int64
+	verified int64
+}
+
+func (w *setupLoop) run(ctx context.Context, g *run) {
+	d := net.Dialer{Timeout: g.cfg.dialTimeout()}
+	failures := 0
+	for g.phase.Load() != phaseStop {
+		t0 := g.since()
+		err := w.once(ctx, &d, g)
+		if g.phase.Load() == phaseStop {
+			return
+		}
+		if err != nil {
+			var mm *MismatchError
+			g.failed(err)
+			if errors.As(err, &mm) {
+				return
+			}
+			if failures++; failures >= 100 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		failures = 0
+		w.verified++
+		if g.phase.Load() == phaseMeasure {
+			w.hist.Record(g.since() - t0)
+			w.msgs++
+		}
+	}
+}
+
+// once opens a connection, makes one verified round trip, and closes it.
+func (w *setupLoop) once(ctx context.Context, d *net.Dialer, g *run) error {
+	c, err := d.DialContext(ctx, "tcp", g.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("loadgen: dial: %w", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(g.cfg.dialTimeout()))
+	fill(w.msg, w.pat, w.seq)
+	if _, err := c.Write(w.msg); err != nil {
+		return fmt.Errorf("loadgen: write: %w", err)
+	}
+	if _, err := io.ReadFull(c, w.buf); err != nil {
+		return fmt.Errorf("loadgen: read echo: %w", err)
+	}
+	if mm := verify(w.buf, w.pat, w.id, w.seq); mm != nil {
+		return mm
+	}
+	w.seq++
+	return nil
+}
+
+// Held is a set of open, idle connections made by Hold.
+type Held struct {
+	conns []*net.TCPConn
+	// Result counts the connections opened, the round trips verified (one
+	// per connection), and any mismatch or error.
+	Result Result
+}
+
+// Hold opens cfg.Conns connections to an echo server, makes one verified
+// round trip of cfg.Size bytes on each (so the server has seen traffic on
+// all of them), and leaves them open and idle until Close. Warmup, Duration
+// and Depth are not used. A dial failure is an error; a failed round trip is
+// counted in the Result. Any goroutine.
+func Hold(ctx context.Context, cfg Config) (*Held, error) {
+	if err := cfg.check(false); err != nil {
+		return nil, err
+	}
+	conns, err := dialAll(ctx, &cfg, cfg.Conns)
+	if err != nil {
+		return nil, err
+	}
+	g := &run{cfg: cfg, epoch: time.Now()}
+	h := &Held{conns: conns, Result: Result{Mode: "idle", Conns: cfg.Conns, Size: cfg.Size}}
+	sem := make(chan struct{}, cfg.dialConcurrency())
+	var (
+		wg       sync.WaitGroup
+		verified atomic.Int64
+	)
+	for i, c := range conns {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			pat := pattern(i, cfg.Size)
+			msg, buf := make([]byte, cfg.Size), make([]byte, cfg.Size)
+			fill(msg, pat, 0)
+			_ = c.SetDeadline(time.Now().Add(cfg.dialTimeout()))
+			if _, err := c.Write(msg); err != nil {
+				g.failed(fmt.Errorf("loadgen: connection %d: write: %w", i, err))
+				return
+			}
+			if _, err := io.ReadFull(c, buf); err != nil {
+				g.failed(fmt.Errorf("loadgen: connection %d: read echo: %w", i, err))
+				return
+			}
+			if mm := verify(buf, pat, i, 0); mm != nil {
+				g.failed(mm)
+				return
+			}
+			_ = c.SetDeadline(time.Time{})
+			verified.Add(1)
+		}()
+	}
+	wg.Wait()
+	h.Result.Verified = verified.Load()
+	h.Result.Messages = h.Result.Verified
+	h.Result.Bytes = h.Result.Verified * int64(cfg.Size)
+	h.Result.Silent = cfg.Conns - int(h.Result.Verified)
+	h.Result.Errors, h.Result.Mismatches, h.Result.FirstError = g.errs, g.mismatch, g.first
+	return h, nil
+}
+
+// Close closes every held connection. Any goroutine, once.
+func (h *Held) Close() error {
+	closeAll(h.conns)
+	return nil
+}
