@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -54,16 +55,10 @@ func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
 	if r.stopping {
 		return nil, ErrStopped
 	}
-	lc := net.ListenConfig{Control: r.listenControl}
-	if r.cfg.keepAliveSet {
-		if r.cfg.keepAlive <= 0 {
-			lc.KeepAlive = -1
-		} else {
-			lc.KeepAliveConfig = net.KeepAliveConfig{
-				Enable: true, Idle: r.cfg.keepAlive, Interval: r.cfg.keepInterval, Count: r.cfg.keepCount,
-			}
-		}
-	}
+	// Keep-alive is set once on the listening socket, which accepted sockets
+	// inherit on Linux, instead of by Go on every accepted one (four
+	// setsockopt calls per connection).
+	lc := net.ListenConfig{Control: r.listenControl, KeepAlive: -1}
 	nl, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -103,13 +98,25 @@ func (r *Reactor) listenControl(network, address string, c syscall.RawConn) erro
 			}
 		}
 		if r.cfg.writeBuffer > 0 {
-			serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_SNDBUF, r.cfg.writeBuffer)
+			if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_SNDBUF, r.cfg.writeBuffer); serr != nil {
+				return
+			}
+		}
+		idle, interval, count := 15*time.Second, 15*time.Second, 9 // Go's defaults
+		if r.cfg.keepAliveSet {
+			idle, interval, count = r.cfg.keepAlive, r.cfg.keepInterval, r.cfg.keepCount
+		}
+		if err := setKeepAlive(s, idle, interval, count); err != nil {
+			serr = err
 		}
 	})
 	if err != nil {
 		return err
 	}
-	return os.NewSyscallError("setsockopt", serr)
+	if serr != nil {
+		return fmt.Errorf("reactor: listening socket options: %w", serr)
+	}
+	return nil
 }
 
 // setBacklog calls listen(2) again: Linux updates the backlog of a listening socket.
@@ -221,6 +228,7 @@ func (p *Port) acceptLoop() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			p.r.readFDLimit()
 			if backoff == 0 {
 				backoff = acceptFirstBackoff
 			} else if backoff *= 2; backoff > acceptMaxBackoff {
@@ -244,14 +252,15 @@ func (p *Port) acceptLoop() {
 }
 
 // enrollWorker hands accepted connections to a loop. gnet's Enroll duplicates
-// the descriptor, so each worker keeps one descriptor in reserve and gives it
-// up for the duplicate: running out of descriptors makes accept fail and back
-// off, not drop connections already accepted.
+// the descriptor, so each worker keeps one descriptor in reserve and, when the
+// accepted descriptor is near the limit, gives it up for the duplicate:
+// running out of descriptors makes accept fail and back off, not drop
+// connections already accepted.
 func (r *Reactor) enrollWorker() {
 	defer r.workersWG.Done()
 	reserve := openReserve()
 	for h := range r.handoff {
-		if reserve >= 0 {
+		if reserve >= 0 && r.nearFDLimit(h.c) {
 			unix.Close(reserve)
 			reserve = -1
 		}
@@ -263,6 +272,31 @@ func (r *Reactor) enrollWorker() {
 	if reserve >= 0 {
 		unix.Close(reserve)
 	}
+}
+
+// nearFDLimit reports whether c's descriptor is close to RLIMIT_NOFILE: the
+// kernel hands out the lowest free descriptor, so a high one means few are
+// left, and Enroll's dup may need the reserve.
+func (r *Reactor) nearFDLimit(c *net.TCPConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return true
+	}
+	fd := 0
+	if rc.Control(func(f uintptr) { fd = int(f) }) != nil {
+		return true
+	}
+	return uint64(fd)+64 >= r.fdLimit.Load()
+}
+
+// readFDLimit caches RLIMIT_NOFILE's soft limit (at Run, and again after each
+// failed accept, in case it changed).
+func (r *Reactor) readFDLimit() {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+		lim.Cur = 0 // unknown: always use the reserve
+	}
+	r.fdLimit.Store(lim.Cur)
 }
 
 func openReserve() int {

@@ -52,7 +52,7 @@ type Reactor struct {
 	live   int
 	idle   chan struct{}
 
-	accepted atomic.Int64
+	fdLimit atomic.Uint64 // RLIMIT_NOFILE's soft limit, see readFDLimit
 }
 
 // New returns a reactor configured by opts. Nothing runs until Run. Any goroutine.
@@ -90,6 +90,7 @@ func (r *Reactor) Run(ctx context.Context) error {
 		return ErrStopped
 	}
 	r.running = true
+	r.readFDLimit()
 	for _, l := range r.loops {
 		if err := l.start(); err != nil {
 			r.mu.Unlock()
