@@ -51,7 +51,7 @@ type command struct {
 	name    string
 	summary string
 	// run runs the command with the arguments after its name, until ctx is
-	// done. A usage error is returned as a usageError (the flag set has
+	// done. A usage error is returned as a *cli.UsageError (the flag set has
 	// already told the user), a help request as flag.ErrHelp.
 	run func(ctx context.Context, env *env, args []string) error
 }
@@ -131,7 +131,7 @@ func runMain(ctx context.Context, args []string, env *env) int {
 // status turns what a command returned into an exit status, reporting errors
 // other than usage errors on stderr.
 func status(env *env, cmd *command, err error) int {
-	var ue usageError
+	var ue *cli.UsageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
@@ -167,51 +167,16 @@ func usage(w io.Writer) {
 		"Servers stop gracefully on SIGINT or SIGTERM.\n")
 }
 
-// usageError is a command line a command cannot run; the flag set has
-// already printed the reason and the command's usage.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-
-func (e usageError) Unwrap() error { return e.err }
-
-// serverFlags parses the flags every server command takes (see cli.Flags),
-// with listen as the default --listen, and those of extras. It returns
-// flag.ErrHelp for -h, and a usageError for a flag it cannot parse, a value
-// cli.Flags.Check or an extra's Check refuses, or an argument left over.
-func serverFlags(env *env, name, listen string, args []string, extras ...flagger) (*cli.Flags, error) {
+// serverFlags parses a server command's flags with cli.ParseServerFlags, on
+// a flag set named after the command that writes to env.stderr.
+func serverFlags(env *env, name, listen string, args []string, extras ...cli.Extra) (*cli.Flags, error) {
 	fs := flag.NewFlagSet("whirl "+name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: whirl %s [flags]\n\nFlags:\n", name)
 		fs.PrintDefaults()
 	}
-	var fl cli.Flags
-	fl.Register(fs, listen)
-	for _, x := range extras {
-		x.RegisterFlags(fs)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
-	}
-	err := fl.Check()
-	for _, x := range extras {
-		if err == nil {
-			err = x.Check()
-		}
-	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err != nil {
-		fmt.Fprintln(fs.Output(), err)
-		fs.Usage()
-		return nil, usageError{err}
-	}
-	return &fl, nil
+	return cli.ParseServerFlags(fs, args, listen, extras...)
 }
 
 // runEcho runs Twisted's echo server, examples/echo.
@@ -230,13 +195,6 @@ func runRelay(ctx context.Context, env *env, args []string) error {
 		return err
 	}
 	return fl.Serve(ctx, env.logs, &relay.Factory{}, env.ready)
-}
-
-// flagger is a server's own flags, beyond cli.Flags: the examples' factories
-// (chat.Factory, framedecho.Factory) register them and check their values.
-type flagger interface {
-	RegisterFlags(fs *flag.FlagSet)
-	Check() error
 }
 
 // runChat runs the line chat, examples/chat.

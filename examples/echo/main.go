@@ -11,36 +11,12 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/whirl-go/whirl/examples/echo/echo"
 	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {
-	var fl cli.Flags
-	fl.Register(flag.CommandLine, "tcp:8000")
-	flag.Parse()
-	err := fl.Check()
-	if err == nil && flag.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", flag.Arg(0))
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		flag.Usage()
-		os.Exit(2)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = fl.Serve(ctx, os.Stderr, echo.Factory(), nil)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Main("echo", echo.Factory()))
 }

@@ -13,41 +13,13 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
 	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {
-	var fl cli.Flags
 	var f framedecho.Factory
-	fl.Register(flag.CommandLine, "tcp:8000")
-	f.RegisterFlags(flag.CommandLine)
-	flag.Parse()
-	err := fl.Check()
-	if err == nil {
-		err = f.Check()
-	}
-	if err == nil && flag.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", flag.Arg(0))
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "framedecho:", err)
-		flag.Usage()
-		os.Exit(2)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = fl.Serve(ctx, os.Stderr, &f, nil)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "framedecho:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Main("framedecho", &f, &f))
 }

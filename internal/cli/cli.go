@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -182,4 +184,79 @@ func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, 
 		return err
 	}
 	return ServeReady(ctx, log, fl.Listen, f, ready, opts...)
+}
+
+// Extra is a server's own flags beyond Flags: the examples' factories
+// (chat.Factory, framedecho.Factory) register them and check their values.
+type Extra interface {
+	// RegisterFlags defines the flags on fs. Any goroutine.
+	RegisterFlags(fs *flag.FlagSet)
+	// Check reports a flag value that cannot be used. Any goroutine.
+	Check() error
+}
+
+// UsageError is a command line a server cannot run with; ParseServerFlags has
+// already printed the reason and the usage on the flag set's output.
+type UsageError struct{ Err error }
+
+// Error returns the reason. Any goroutine.
+func (e *UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the reason. Any goroutine.
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ParseServerFlags registers Flags (with listen as the default --listen) and
+// the extras' flags on fs, parses args, and checks every value. It returns
+// flag.ErrHelp for -h, and a *UsageError for a flag it cannot parse, a value
+// a Check refuses, or an argument left over (printed with fs.Usage).
+// Any goroutine.
+func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...Extra) (*Flags, error) {
+	var fl Flags
+	fl.Register(fs, listen)
+	for _, x := range extras {
+		x.RegisterFlags(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &UsageError{err}
+	}
+	err := fl.Check()
+	for _, x := range extras {
+		if err == nil {
+			err = x.Check()
+		}
+	}
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return nil, &UsageError{err}
+	}
+	return &fl, nil
+}
+
+// Main is the whole main function of a runnable example: it parses the
+// command line (ParseServerFlags, default --listen tcp:8000), serves f until
+// SIGINT or SIGTERM, and returns the exit status: 0 after a graceful stop or
+// -h, 2 for a usage error, 1 when the server could not run. Main goroutine.
+func Main(name string, f factory.Factory, extras ...Extra) int {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl, err := ParseServerFlags(fs, os.Args[1:], "tcp:8000", extras...)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := fl.Serve(ctx, os.Stderr, f, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	return 0
 }

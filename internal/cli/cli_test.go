@@ -342,3 +342,55 @@ func TestFlagsServe(t *testing.T) {
 		}
 	}
 }
+
+// extraFlags is a cli.Extra with one flag that must be positive.
+type extraFlags struct{ n int }
+
+func (e *extraFlags) RegisterFlags(fs *flag.FlagSet) { fs.IntVar(&e.n, "n", 1, "a positive number") }
+func (e *extraFlags) Check() error {
+	if e.n <= 0 {
+		return errors.New("-n must be positive")
+	}
+	return nil
+}
+
+func TestParseServerFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		wantErr   error // nil: parsed
+		wantUsage bool
+	}{
+		{"defaults", nil, nil, false},
+		{"all set", []string{"--listen", "tcp:0:interface=127.0.0.1", "--loops", "2", "-n", "3"}, nil, false},
+		{"help", []string{"-h"}, flag.ErrHelp, false},
+		{"unknown flag", []string{"--nope"}, nil, true},
+		{"bad listen", []string{"--listen", "udp:53"}, nil, true},
+		{"extra refuses", []string{"-n", "0"}, nil, true},
+		{"left-over argument", []string{"more"}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			var out bytes.Buffer
+			fs.SetOutput(&out)
+			var x extraFlags
+			fl, err := cli.ParseServerFlags(fs, tt.args, "tcp:8000", &x)
+			var ue *cli.UsageError
+			switch {
+			case tt.wantUsage:
+				if !errors.As(err, &ue) || out.Len() == 0 {
+					t.Fatalf("err %v (usage printed: %v), want a *UsageError with usage printed", err, out.Len() > 0)
+				}
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err %v, want %v", err, tt.wantErr)
+				}
+			default:
+				if err != nil || fl == nil || fl.Listen == "" {
+					t.Fatalf("ParseServerFlags = %+v, %v", fl, err)
+				}
+			}
+		})
+	}
+}
