@@ -28,7 +28,6 @@ const (
 	actAbort                      // AbortConnection
 	actOverflow                   // a write passed the hard cap
 	actRead                       // PauseProducing/ResumeProducing: reconcile reading
-	actProducer                   // a producer was registered or unregistered
 )
 
 // conn is one connection: whirl's Transport over a gnet.Conn.
@@ -56,8 +55,9 @@ type conn struct {
 	gone         bool // closed: the descriptor may already belong to someone else
 	producer     transport.Producer
 	streaming    bool
-	wPausing     bool // a writer is pausing the producer (see finishWriteLocked)
-	wPaused      bool // a writer paused the producer; the loop takes it over
+	producerGen  uint64 // bumped by each Register/UnregisterProducer
+	wPausing     bool   // a writer is pausing the producer (see finishWriteLocked)
+	wPaused      bool   // a writer paused the producer; the loop takes it over
 
 	// Loop goroutine only.
 	gc            gnet.Conn
@@ -71,8 +71,9 @@ type conn struct {
 	draining      bool // LoseConnection: close once output is gone
 	prod          transport.Producer
 	prodStreaming bool
-	prodPaused    bool // we paused the streaming producer
-	full          bool // output passed the high watermark and has not drained below the low one
+	prodPaused    bool   // we paused the streaming producer
+	prodGen       uint64 // the producerGen that prod reflects
+	full          bool   // output passed the high watermark and has not drained below the low one
 	watch         watchState
 	inbuf         []byte // received while paused
 	epollPaused   bool   // reading is off in the loop's epoll set
@@ -227,12 +228,13 @@ func (c *conn) finishWriteLocked() {
 		c.requestLocked(0)
 		return
 	}
+	gen := c.producerGen
 	c.wPausing = true
 	c.mu.Unlock()
 	t.PauseProducing()
 	c.mu.Lock()
 	c.wPausing = false
-	c.wPaused = c.producer == transport.Producer(t)
+	c.wPaused = c.producerGen == gen // still the producer it paused
 	c.requestLocked(0)
 }
 
@@ -288,7 +290,9 @@ func (c *conn) RegisterProducer(p transport.Producer, streaming bool) error {
 		return transport.ErrProducerRegistered
 	}
 	c.producer, c.streaming = p, streaming
-	c.requestLocked(actProducer)
+	c.producerGen++ // the loop notices the change
+	c.wPaused = false
+	c.requestLocked(0)
 	return nil
 }
 
@@ -300,10 +304,12 @@ func (c *conn) UnregisterProducer() {
 		return
 	}
 	c.producer = nil
+	c.producerGen++ // the loop notices the change
+	c.wPaused = false
 	if c.losing {
 		c.writeClosed = true
 	}
-	c.requestLocked(actProducer)
+	c.requestLocked(0)
 }
 
 // PauseProducing stops delivering and reading. Any goroutine.

@@ -418,3 +418,29 @@ func TestWriteStallTimeout(t *testing.T) {
 		t.Fatalf("reason %v, want ErrConnectionAborted wrapping ErrWriteStalled", reason)
 	}
 }
+
+// valueProducer is a producer of an uncomparable type, registered by value.
+type valueProducer struct{ calls []string }
+
+func (valueProducer) PauseProducing()  {}
+func (valueProducer) ResumeProducing() {}
+func (valueProducer) StopProducing()   {}
+
+func TestUncomparableProducer(t *testing.T) {
+	f := newRecorderFactory(func(p *recorder, data []byte) {
+		tr := p.Transport()
+		if err := tr.RegisterProducer(valueProducer{calls: []string{"x"}}, true); err != nil {
+			t.Errorf("RegisterProducer: %v", err)
+		}
+		tr.Write(data)
+		tr.UnregisterProducer()
+		tr.RegisterProducer(valueProducer{}, false)
+		tr.UnregisterProducer()
+	})
+	r := reactor.New(reactor.WithLoops(1))
+	p := listen(t, r, f)
+	running(t, r)
+	c := dial(t, p)
+	f.transport(t)
+	roundTrip(t, c, "still serving")
+}

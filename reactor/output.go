@@ -39,7 +39,7 @@ func (c *conn) service() {
 	c.acts = 0
 	c.flushPending = false
 	gone := c.gone
-	prod, streaming := c.producer, c.streaming
+	prod, streaming, gen := c.producer, c.streaming, c.producerGen
 	wPaused := c.wPaused
 	c.wPaused = false
 	c.mu.Unlock()
@@ -65,11 +65,19 @@ func (c *conn) service() {
 	if c.isGone() {
 		return
 	}
-	if acts&actProducer != 0 {
-		c.producerChanged(prod, streaming)
+	if gen != c.prodGen {
+		c.producerChanged(prod, streaming, gen)
 	}
-	if wPaused && c.prod == prod && c.prod != nil {
-		c.prodPaused, c.full = true, true // resumed by drained()
+	if wPaused && c.prod != nil {
+		// A writer paused the producer (finishWriteLocked): take it over;
+		// drained() resumes it.
+		c.prodPaused = true
+		if !c.full {
+			c.full = true
+			if c.notifier != nil {
+				c.guard("WriteBufferFull", c.notifier.WriteBufferFull)
+			}
+		}
 	}
 	if acts&actLose != 0 {
 		c.draining = true
@@ -90,11 +98,8 @@ func (c *conn) isGone() bool {
 }
 
 // producerChanged applies a RegisterProducer or UnregisterProducer.
-func (c *conn) producerChanged(p transport.Producer, streaming bool) {
-	if p == c.prod {
-		return
-	}
-	c.prod, c.prodStreaming, c.prodPaused = p, streaming, false
+func (c *conn) producerChanged(p transport.Producer, streaming bool, gen uint64) {
+	c.prod, c.prodStreaming, c.prodPaused, c.prodGen = p, streaming, false, gen
 	if p == nil {
 		return
 	}
