@@ -330,8 +330,19 @@ func (c *conn) ResumeProducing() {
 	c.requestLocked(actRead)
 }
 
-// StopProducing loses the connection. Any goroutine.
-func (c *conn) StopProducing() { c.LoseConnection() }
+// StopProducing loses the connection. It is what a consumer calls when it
+// goes; if this connection is closing already, it makes the loop look again
+// at whether it may finish (its producer, that consumer, is gone). Any
+// goroutine.
+func (c *conn) StopProducing() {
+	c.LoseConnection()
+	c.mu.Lock()
+	if c.gone {
+		c.mu.Unlock()
+		return
+	}
+	c.requestLocked(0)
+}
 
 // SetWriteWatermarks sets this connection's watermarks. Any goroutine.
 func (c *conn) SetWriteWatermarks(high, low int) {

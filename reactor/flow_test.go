@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -443,4 +444,54 @@ func TestUncomparableProducer(t *testing.T) {
 	c := dial(t, p)
 	f.transport(t)
 	roundTrip(t, c, "still serving")
+}
+
+// idleProducer is a streaming producer that writes nothing by itself.
+type idleProducer struct{ stopped atomic.Bool }
+
+func (p *idleProducer) PauseProducing()  {}
+func (p *idleProducer) ResumeProducing() {}
+func (p *idleProducer) StopProducing()   { p.stopped.Store(true) }
+
+func TestLoseConnectionWaitsForProducer(t *testing.T) {
+	for _, streaming := range []bool{true, false} {
+		t.Run(fmt.Sprintf("streaming=%v", streaming), func(t *testing.T) {
+			f := newRecorderFactory(nil)
+			r := reactor.New(reactor.WithLoops(1))
+			p := listen(t, r, f)
+			running(t, r)
+			c := dial(t, p)
+			tr := f.transport(t)
+			prod := &idleProducer{}
+			if err := tr.RegisterProducer(prod, streaming); err != nil {
+				t.Fatal(err)
+			}
+			tr.Write([]byte("before "))
+			tr.LoseConnection()
+			// With a producer registered, writes are still taken.
+			if _, err := tr.Write([]byte("after")); err != nil {
+				t.Fatalf("Write while losing with a producer: %v", err)
+			}
+			buf := make([]byte, 12)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "before after" {
+				t.Fatalf("read %q, %v", buf, err)
+			}
+			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			if n, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("connection closed (%d, %v) while the producer was registered", n, err)
+			}
+			tr.UnregisterProducer()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if n, err := c.Read(buf); err != io.EOF {
+				t.Fatalf("after UnregisterProducer: %d, %v; want EOF", n, err)
+			}
+			if reason := f.reason(t); !errors.Is(reason, transport.ErrConnectionDone) {
+				t.Fatalf("reason %v", reason)
+			}
+			if prod.stopped.Load() {
+				t.Error("StopProducing called on a producer that had unregistered")
+			}
+		})
+	}
 }

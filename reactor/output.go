@@ -161,6 +161,12 @@ func (c *conn) empty() {
 		c.r.safeCall("ResumeProducing", c.prod.ResumeProducing)
 		return
 	}
+	// As Twisted's ITransport.loseConnection promises: not closed while a
+	// producer is registered. A producer that is itself a transport and has
+	// gone (the other side of a relay) no longer holds the close up.
+	if c.draining && c.prod != nil && producerAlive(c.prod) {
+		return
+	}
 	if c.draining {
 		c.mu.Lock()
 		pending := len(c.out) > 0
@@ -256,4 +262,13 @@ func (c *conn) abortNow(reason error) {
 	}
 	_ = c.gc.SetLinger(0)
 	c.l.closeConn(c)
+}
+
+// producerAlive reports whether p may still produce: a transport producer
+// that is closing or closed may not.
+func producerAlive(p transport.Producer) bool {
+	if t, ok := p.(transport.Transport); ok {
+		return t.Connected()
+	}
+	return true
 }

@@ -73,7 +73,9 @@ type Transport interface {
 	// (streaming false) gets ResumeProducing now and each time the buffer
 	// empties. StopProducing is called when the connection goes. While a
 	// producer is registered, LoseConnection waits for it to unregister and
-	// writes stay allowed. The producer's methods run on this connection's
+	// writes stay allowed (a producer that is a transport which is closing or
+	// closed does not hold the close up: relays and the transport as its own
+	// producer). The producer's methods run on this connection's
 	// loop. It returns ErrProducerRegistered if one is registered already,
 	// ErrClosed after close. Any goroutine.
 	RegisterProducer(p Producer, streaming bool) error
