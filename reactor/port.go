@@ -40,6 +40,9 @@ type Port struct {
 type handoff struct {
 	c *net.TCPConn
 	p *Port
+	// near is closed by the enroll worker once it handed c over; set when c's
+	// descriptor is near RLIMIT_NOFILE (see enrollWorker).
+	near chan struct{}
 }
 
 // ListenTCP binds addr ("host:port"; port 0 picks a free one) and serves it
@@ -247,26 +250,39 @@ func (p *Port) acceptLoop() {
 		backoff = 0
 		p.inflight.Add(1)
 		p.r.connStart()
-		p.r.handoff <- handoff{c: c, p: p}
+		h := handoff{c: c, p: p}
+		if p.r.nearFDLimit(c) {
+			// Accept nothing until the worker has enrolled c: the descriptor
+			// its reserve frees must go to Enroll's dup, not to our next accept.
+			h.near = make(chan struct{})
+		}
+		p.r.handoff <- h
+		if h.near != nil {
+			<-h.near
+		}
 	}
 }
 
 // enrollWorker hands accepted connections to a loop. gnet's Enroll duplicates
 // the descriptor, so each worker keeps one descriptor in reserve and, when the
-// accepted descriptor is near the limit, gives it up for the duplicate:
+// accepted descriptor is near the limit, gives it up for the duplicate (the
+// accept loop waits meanwhile, so that the freed slot goes to the duplicate):
 // running out of descriptors makes accept fail and back off, not drop
 // connections already accepted.
 func (r *Reactor) enrollWorker() {
 	defer r.workersWG.Done()
 	reserve := openReserve()
 	for h := range r.handoff {
-		if reserve >= 0 && r.nearFDLimit(h.c) {
+		if reserve >= 0 && h.near != nil {
 			unix.Close(reserve)
 			reserve = -1
 		}
 		r.enroll(h)
 		if reserve < 0 {
 			reserve = openReserve()
+		}
+		if h.near != nil {
+			close(h.near)
 		}
 	}
 	if reserve >= 0 {
