@@ -9,6 +9,7 @@ import (
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
+	"github.com/whirl-go/whirl/reactor/reactortest"
 )
 
 type echo struct{ protocol.Base }
@@ -19,24 +20,8 @@ func echoFactory() factory.Factory {
 	return factory.ForProtocol(func() protocol.Protocol { return &echo{} })
 }
 
-// running starts r.Run in the background and stops it when the test ends.
-func running(t testing.TB, r *reactor.Reactor) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("Run did not return")
-		}
-	})
-}
+// running runs r until the test ends.
+func running(t testing.TB, r *reactor.Reactor) { reactortest.Run(t, r) }
 
 func listen(t testing.TB, r *reactor.Reactor, f factory.Factory) *reactor.Port {
 	t.Helper()

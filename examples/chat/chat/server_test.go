@@ -2,7 +2,6 @@ package chat_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/whirl-go/whirl/examples/chat/chat"
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/reactor"
+	"github.com/whirl-go/whirl/reactor/reactortest"
 )
 
 // The integration tests run the chat on a real reactor with two loops, on
@@ -21,26 +21,7 @@ import (
 // the address it listens on.
 func server(t *testing.T, f factory.Factory) string {
 	t.Helper()
-	r := reactor.New(reactor.WithLoops(2))
-	port, err := r.ListenTCP("127.0.0.1:0", f)
-	if err != nil {
-		t.Fatalf("ListenTCP: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("the reactor did not stop within 20s")
-		}
-	})
-	return port.Addr().String()
+	return reactortest.Serve(t, f, reactor.WithLoops(2)).Addr().String()
 }
 
 // lineConn is a chat client.

@@ -2,7 +2,6 @@ package relay_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
+	"github.com/whirl-go/whirl/reactor/reactortest"
 	"github.com/whirl-go/whirl/transport"
 	"github.com/whirl-go/whirl/transport/transporttest"
 )
@@ -489,27 +489,8 @@ func server(t testing.TB, loops int) (*relay.Factory, string) {
 	if err != nil {
 		t.Fatalf("ListenTCP: %v", err)
 	}
-	runReactor(t, r)
+	reactortest.Run(t, r)
 	return f, port.Addr().String()
-}
-
-// runReactor runs r until the test ends.
-func runReactor(t testing.TB, r *reactor.Reactor) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return within 20s of its context ending")
-		}
-	})
 }
 
 // waitFor polls cond for up to 5 s.
@@ -760,7 +741,7 @@ func TestRelayStalledLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runReactor(t, r)
+	reactortest.Run(t, r)
 	a, b := pair(t, f, port.Addr().String())
 	deadline(t, total, 0, a, b)
 	stop := watchHeap()
@@ -825,7 +806,7 @@ func TestSpliceStalledLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runReactor(t, r)
+	reactortest.Run(t, r)
 	a := dial(t, port.Addr().String())
 	waitFor(t, "the first connection to wait", func() bool { w, _ := f.state(); return w })
 	b := dial(t, port.Addr().String())
