@@ -336,18 +336,34 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	<-drained
 
 	res := Result{Mode: "echo", Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
+	tallies := make([]*tally, len(workers))
+	for i, w := range workers {
+		tallies[i] = &w.tally
+	}
+	res.collect(tallies, g)
+	return res, werr
+}
+
+// tally is what one worker counted, owned by its goroutine until it ends.
+type tally struct {
+	hist     Histogram
+	msgs     int64 // echoed in the window
+	verified int64 // echoed over the whole run
+}
+
+// collect adds up the workers' tallies and the group's errors into r.
+func (r *Result) collect(tallies []*tally, g *run) {
 	var h Histogram
-	for _, w := range workers {
+	for _, w := range tallies {
 		h.Merge(&w.hist)
-		res.Messages += w.msgs
-		res.Verified += w.verified
+		r.Messages += w.msgs
+		r.Verified += w.verified
 		if w.verified == 0 {
-			res.Silent++
+			r.Silent++
 		}
 	}
-	res.Errors, res.Mismatches, res.FirstError = g.errs, g.mismatch, g.first
-	res.finish(&h)
-	return res, werr
+	r.Errors, r.Mismatches, r.FirstError = g.errs, g.mismatch, g.first
+	r.finish(&h)
 }
 
 // echoConn is one connection of Run, owned by its goroutine.
@@ -361,9 +377,7 @@ type echoConn struct {
 	sent        []time.Duration // send time of message seq, at seq % depth
 	next        uint64          // next message to send
 	recv        uint64          // next message expected back
-	hist        Histogram
-	msgs        int64 // echoed in the window
-	verified    int64 // echoed over the whole run
+	tally
 }
 
 func newEchoConn(id int, c *net.TCPConn, size, depth int) *echoConn {
@@ -476,17 +490,11 @@ func Setup(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 
 	res := Result{Mode: "setup", Conns: cfg.Conns, Size: cfg.Size, Elapsed: elapsed}
-	var h Histogram
-	for _, w := range workers {
-		h.Merge(&w.hist)
-		res.Messages += w.msgs
-		res.Verified += w.verified
-		if w.verified == 0 {
-			res.Silent++
-		}
+	tallies := make([]*tally, len(workers))
+	for i, w := range workers {
+		tallies[i] = &w.tally
 	}
-	res.Errors, res.Mismatches, res.FirstError = g.errs, g.mismatch, g.first
-	res.finish(&h)
+	res.collect(tallies, g)
 	return res, werr
 }
 
@@ -496,9 +504,7 @@ type setupLoop struct {
 	pat      []byte
 	msg, buf []byte
 	seq      uint64
-	hist     Histogram
-	msgs     int64
-	verified int64
+	tally
 }
 
 func (w *setupLoop) run(ctx context.Context, g *run) {
