@@ -17,7 +17,8 @@ import (
 )
 
 const (
-	stateOpen int32 = iota
+	stateNew int32 = iota // not yet registered with its loop
+	stateOpen
 	stateDisconnecting
 	stateClosed
 )
@@ -31,84 +32,179 @@ const (
 )
 
 // conn is one connection: whirl's Transport over a gnet.Conn.
+//
+// Every idle connection pays for this struct, so it holds only what each
+// connection uses (128 bytes); what only some need (a producer, its own
+// watermarks, output waiting in gnet, data held during a read pause, an idle
+// timer, a close reason) is in connExt, allocated the first time it is needed.
 type conn struct {
-	r      *Reactor
 	l      *loop
-	f      factory.Factory
+	f      *factory.Factory // the port's factory
 	local  net.Addr
 	remote net.Addr
 
-	state      atomic.Int32
-	opened     atomic.Bool
-	readPaused atomic.Bool  // what PauseProducing/ResumeProducing asked for
-	high, low  atomic.Int64 // watermarks; 0 means the reactor's
-	queued     atomic.Int64 // bytes in gnet's outbound buffer after the last flush
-	loopView   connLoop
+	// Set on the loop before the state leaves stateNew; read on the loop, or
+	// elsewhere after opened() (sockopt).
+	gc    gnet.Conn
+	proto protocol.Protocol // Loop goroutine only.
 
-	mu           sync.Mutex // guards the fields below
-	out          []byte     // written, not yet flushed; from outPool
-	outp         *[]byte    // the pool entry out came from
-	flushPending bool
-	acts         uint8
-	writeClosed  bool
-	losing       bool
-	gone         bool // closed: the descriptor may already belong to someone else
-	producer     transport.Producer
-	streaming    bool
-	producerGen  uint64 // bumped by each Register/UnregisterProducer
-	wPausing     bool   // a writer is pausing the producer (see finishWriteLocked)
-	wPaused      bool   // a writer paused the producer; the loop takes it over
+	queued     atomic.Int64 // bytes in gnet's outbound buffer after the last flush
+	state      atomic.Int32 // stateNew until OnOpen
+	readPaused atomic.Bool  // what PauseProducing/ResumeProducing asked for
+	slot       int32        // index in l.conns; loop goroutine only
+	acts       uint8        // requested actions (act*); guarded by mu
+	mf         uint8        // m* flags; guarded by mu
+	lf         uint8        // f* flags; loop goroutine only
+
+	mu   sync.Mutex
+	outp *[]byte // written, not yet flushed; from outPool; guarded by mu
+
+	x atomic.Pointer[connExt]
+}
+
+// Flags guarded by conn.mu (conn.mf).
+const (
+	mFlushPending uint8 = 1 << iota
+	mWriteClosed
+	mLosing
+	mGone // closed: the descriptor may already belong to someone else
+	mStreaming
+	mSelfProducer // the transport is its own producer (connExt.producer is nil)
+	mProdChanged  // Register/UnregisterProducer ran since the loop last looked
+	mWPaused      // a writer paused the producer; the loop takes it over
+)
+
+// Flags of the loop goroutine (conn.lf).
+const (
+	fCloseOnReturn uint8 = 1 << iota
+	fDraining            // LoseConnection: close once output is gone
+	fProdSelf            // the loop's producer is the transport itself
+	fProdStreaming
+	fProdPaused  // we paused the streaming producer
+	fFull        // output passed the high watermark and has not drained below the low one
+	fEpollPaused // reading is off in the loop's epoll set
+	fLost        // closed by LoseConnection: the reason is ErrConnectionDone unless connExt says otherwise
+)
+
+func (c *conn) mflag(f uint8) bool { return c.mf&f != 0 }
+func (c *conn) lflag(f uint8) bool { return c.lf&f != 0 }
+
+func (c *conn) setM(f uint8, on bool) {
+	if on {
+		c.mf |= f
+	} else {
+		c.mf &^= f
+	}
+}
+
+func (c *conn) setL(f uint8, on bool) {
+	if on {
+		c.lf |= f
+	} else {
+		c.lf &^= f
+	}
+}
+
+// connExt is the state only some connections need (see conn). A transport
+// registered as its own producer (the bounded-echo idiom) needs none: flags
+// in conn record it.
+type connExt struct {
+	// Guarded by conn.mu.
+	producer    transport.Producer // unless the transport is its own
+	producerGen uint64             // bumped by each Register/UnregisterProducer
+	wPausing    bool               // a writer is pausing the producer (see finishWriteLocked)
+
+	high, low atomic.Int64 // watermarks; 0 means the reactor's
 
 	// Loop goroutine only.
-	gc            gnet.Conn
-	fd            int
-	proto         protocol.Protocol
-	notifier      protocol.WriteBufferNotifier
-	made          bool
-	closeReason   error
-	loseReason    error
-	closeOnReturn bool
-	draining      bool // LoseConnection: close once output is gone
-	prod          transport.Producer
-	prodStreaming bool
-	prodPaused    bool   // we paused the streaming producer
-	prodGen       uint64 // the producerGen that prod reflects
-	full          bool   // output passed the high watermark and has not drained below the low one
-	watch         watchState
-	inbuf         []byte // received while paused
-	epollPaused   bool   // reading is off in the loop's epoll set
-	lastRead      time.Time
-	idleTimer     *time.Timer
+	prod        transport.Producer // the producer as the loop knows it, unless fProdSelf
+	closeReason error
+	loseReason  error
+	watch       watchState
+	inbuf       []byte // received while paused
+	lastRead    time.Time
+	idleTimer   *time.Timer
+}
+
+// ext returns c's connExt, allocating it on first use. Any goroutine.
+func (c *conn) ext() *connExt {
+	if x := c.x.Load(); x != nil {
+		return x
+	}
+	x := new(connExt)
+	if c.x.CompareAndSwap(nil, x) {
+		return x
+	}
+	return c.x.Load()
 }
 
 var _ transport.Transport = (*conn)(nil)
 
-func newConn(r *Reactor, l *loop, f factory.Factory, local, remote net.Addr) *conn {
-	c := &conn{r: r, l: l, f: f, local: local, remote: remote}
-	c.loopView.c = c
+func newConn(l *loop, f *factory.Factory, local, remote net.Addr) *conn {
+	c := &conn{l: l, f: f, local: local, remote: remote, slot: -1}
+	c.state.Store(stateNew)
 	return c
 }
 
+// opened reports whether OnOpen ran. Any goroutine.
+func (c *conn) opened() bool { return c.state.Load() != stateNew }
+
+// r returns the connection's reactor.
+func (c *conn) r() *Reactor { return c.l.r }
+
 // open builds the protocol and makes the connection. Loop goroutine.
 func (c *conn) open() {
+	r := c.r()
 	var p protocol.Protocol
-	if !c.guard("BuildProtocol", func() { p = c.f.BuildProtocol(c.remote) }) {
+	if !c.guard("BuildProtocol", func() { p = (*c.f).BuildProtocol(c.remote) }) {
 		return
 	}
 	if p == nil {
-		c.r.log.Debug().Stringer("peer", c.remote).Msg("factory refused connection")
-		c.closeReason = transport.Aborted(errRefused)
+		r.log.Debug().Stringer("peer", c.remote).Msg("factory refused connection")
+		c.setCloseReason(transport.Aborted(errRefused))
 		c.l.closeConn(c)
 		return
 	}
 	c.proto = p
-	c.notifier, _ = p.(protocol.WriteBufferNotifier)
-	c.made = true
-	if d := c.r.cfg.idleTimeout; d > 0 {
-		c.lastRead = time.Now()
-		c.idleTimer = time.AfterFunc(d, func() { _ = c.l.submit(c.checkIdle) })
+	if d := r.cfg.idleTimeout; d > 0 {
+		x := c.ext()
+		x.lastRead = time.Now()
+		x.idleTimer = time.AfterFunc(d, func() { _ = c.l.submit(c.checkIdle) })
 	}
 	c.guard("ConnectionMade", func() { protocol.MakeConnection(p, c) })
+}
+
+// setCloseReason records why the connection closes, unless a reason is
+// already recorded. Loop goroutine.
+func (c *conn) setCloseReason(err error) {
+	if c.lflag(fLost) {
+		return
+	}
+	if x := c.x.Load(); x != nil && x.closeReason != nil {
+		return
+	}
+	if err == transport.ErrConnectionDone {
+		c.lf |= fLost // the common case costs no connExt
+		return
+	}
+	c.ext().closeReason = err
+}
+
+// closeReason returns the reason recorded by setCloseReason, or nil.
+func (c *conn) closeReason() error {
+	if x := c.x.Load(); x != nil && x.closeReason != nil {
+		return x.closeReason
+	}
+	if c.lflag(fLost) {
+		return transport.ErrConnectionDone
+	}
+	return nil
+}
+
+// notifier returns the protocol as a WriteBufferNotifier, if it is one.
+func (c *conn) notifier() protocol.WriteBufferNotifier {
+	n, _ := c.proto.(protocol.WriteBufferNotifier)
+	return n
 }
 
 // guard runs fn, turning a panic into an abort. It reports whether fn returned.
@@ -121,39 +217,45 @@ func (c *conn) guard(what string, fn func()) (ok bool) {
 func (c *conn) recoverPanic(what string) {
 	if v := recover(); v != nil {
 		pe := newPanicError(v)
-		c.r.logPanic(what, pe, c.remote)
+		c.r().logPanic(what, pe, c.remote)
 		c.abortNow(transport.Aborted(pe))
 	}
 }
 
 // closed runs when gnet closed the connection. Loop goroutine.
 func (c *conn) closed(reason error) {
+	r := c.r()
 	c.mu.Lock()
-	c.gone = true
-	c.writeClosed = true
-	c.out, c.outp = nil, nil
-	c.producer = nil
+	c.mf |= mGone | mWriteClosed
+	c.mf &^= mSelfProducer
+	c.outp = nil
+	x := c.x.Load()
+	if x != nil {
+		x.producer = nil
+	}
 	c.mu.Unlock()
 	c.state.Store(stateClosed)
-	c.stopWatching()
-	if c.idleTimer != nil {
-		c.idleTimer.Stop()
-	}
-	c.inbuf = nil
-	delete(c.l.conns, c)
+	c.l.removeConn(c)
 	c.l.nconns.Add(-1)
-	if p := c.prod; p != nil {
-		c.prod = nil
-		c.r.safeCall("StopProducing", p.StopProducing)
+	if x != nil {
+		c.stopWatching()
+		if x.idleTimer != nil {
+			x.idleTimer.Stop()
+		}
+		x.inbuf = nil
+		if p := x.prod; p != nil {
+			x.prod = nil
+			r.safeCall("StopProducing", p.StopProducing)
+		}
 	}
-	if c.made {
-		c.made = false
-		p := c.proto
-		c.r.safeCall("ConnectionLost", func() { p.ConnectionLost(reason) })
+	c.lf &^= fProdSelf
+	if p := c.proto; p != nil {
+		c.proto = nil
+		r.safeCall("ConnectionLost", func() { p.ConnectionLost(reason) })
 	}
-	c.r.connDone()
-	if c.r.log.Debug().Enabled() {
-		c.r.log.Debug().Stringer("peer", c.remote).AnErr("reason", reason).Msg("connection closed")
+	r.connDone()
+	if r.log.Debug().Enabled() {
+		r.log.Debug().Stringer("peer", c.remote).AnErr("reason", reason).Msg("connection closed")
 	}
 }
 
@@ -161,28 +263,36 @@ func (c *conn) closed(reason error) {
 // and makes sure the loop services c soon.
 func (c *conn) requestLocked(acts uint8) {
 	c.acts |= acts
-	kick := !c.flushPending
-	c.flushPending = true
+	kick := !c.mflag(mFlushPending)
+	c.mf |= mFlushPending
 	c.mu.Unlock()
 	if kick {
 		c.l.kick(c)
 	}
 }
 
+// pendingLocked returns the bytes written and not yet flushed. c.mu held.
+func (c *conn) pendingLocked() int {
+	if c.outp == nil {
+		return 0
+	}
+	return len(*c.outp)
+}
+
 // Write copies p into the output buffer. Any goroutine.
 func (c *conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	if c.writeClosed {
+	if c.mflag(mWriteClosed) {
 		c.mu.Unlock()
 		return 0, transport.ErrClosed
 	}
-	if int64(len(c.out)+len(p))+c.queued.Load() > int64(c.r.cfg.maxWrite) {
-		c.writeClosed = true
+	if int64(c.pendingLocked()+len(p))+c.queued.Load() > int64(c.r().cfg.maxWrite) {
+		c.mf |= mWriteClosed
 		c.requestLocked(actOverflow)
 		return 0, transport.ErrWriteBufferOverflow
 	}
-	c.grabOut()
-	c.out = append(c.out, p...)
+	out := c.grabOut()
+	*out = append(*out, p...)
 	c.finishWriteLocked()
 	return len(p), nil
 }
@@ -190,22 +300,22 @@ func (c *conn) Write(p []byte) (int, error) {
 // WriteSequence writes bufs in order as one write. Any goroutine.
 func (c *conn) WriteSequence(bufs [][]byte) error {
 	c.mu.Lock()
-	if c.writeClosed {
+	if c.mflag(mWriteClosed) {
 		c.mu.Unlock()
 		return transport.ErrClosed
 	}
-	n := len(c.out)
+	n := c.pendingLocked()
 	for _, b := range bufs {
 		n += len(b)
 	}
-	if int64(n)+c.queued.Load() > int64(c.r.cfg.maxWrite) {
-		c.writeClosed = true
+	if int64(n)+c.queued.Load() > int64(c.r().cfg.maxWrite) {
+		c.mf |= mWriteClosed
 		c.requestLocked(actOverflow)
 		return transport.ErrWriteBufferOverflow
 	}
-	c.grabOut()
+	out := c.grabOut()
 	for _, b := range bufs {
-		c.out = append(c.out, b...)
+		*out = append(*out, b...)
 	}
 	c.finishWriteLocked()
 	return nil
@@ -218,23 +328,40 @@ func (c *conn) WriteSequence(bufs [][]byte) error {
 // methods are safe anywhere), the writer pauses it at once, before the loop
 // hears of it, and the loop takes the pause over and resumes it on drain.
 func (c *conn) finishWriteLocked() {
-	var t transport.Transport
-	if c.producer != nil && c.streaming && !c.wPausing && !c.wPaused {
-		if high, _ := c.watermarks(); int64(len(c.out))+c.queued.Load() > int64(high) {
-			t, _ = c.producer.(transport.Transport)
+	if c.mf&(mStreaming|mWPaused) != mStreaming {
+		c.requestLocked(0)
+		return
+	}
+	if c.mflag(mSelfProducer) {
+		if high, _ := c.watermarks(); int64(c.pendingLocked())+c.queued.Load() > int64(high) {
+			c.mf |= mWPaused
+			if !c.readPaused.Swap(true) {
+				c.acts |= actRead
+			}
 		}
+		c.requestLocked(0)
+		return
+	}
+	x := c.x.Load()
+	if x == nil || x.producer == nil || x.wPausing {
+		c.requestLocked(0)
+		return
+	}
+	var t transport.Transport
+	if high, _ := c.watermarks(); int64(c.pendingLocked())+c.queued.Load() > int64(high) {
+		t, _ = x.producer.(transport.Transport)
 	}
 	if t == nil {
 		c.requestLocked(0)
 		return
 	}
-	gen := c.producerGen
-	c.wPausing = true
+	gen := x.producerGen
+	x.wPausing = true
 	c.mu.Unlock()
 	t.PauseProducing()
 	c.mu.Lock()
-	c.wPausing = false
-	c.wPaused = c.producerGen == gen // still the producer it paused
+	x.wPausing = false
+	c.setM(mWPaused, x.producerGen == gen) // still the producer it paused
 	c.requestLocked(0)
 }
 
@@ -242,25 +369,27 @@ func (c *conn) finishWriteLocked() {
 // while it has unflushed output, so idle connections cost no buffer at all.
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
-// grabOut gives c an output buffer from the pool if it has none. c.mu held.
-func (c *conn) grabOut() {
+// grabOut returns c's output buffer, taking one from the pool if it has
+// none. c.mu held.
+func (c *conn) grabOut() *[]byte {
 	if c.outp == nil {
 		c.outp = outPool.Get().(*[]byte)
-		c.out = (*c.outp)[:0]
+		*c.outp = (*c.outp)[:0]
 	}
+	return c.outp
 }
 
 // LoseConnection closes after flushing (and after the producer, if any,
 // unregistered). Any goroutine.
 func (c *conn) LoseConnection() {
 	c.mu.Lock()
-	if c.losing || c.gone {
+	if c.mf&(mLosing|mGone) != 0 {
 		c.mu.Unlock()
 		return
 	}
-	c.losing = true
-	if c.producer == nil {
-		c.writeClosed = true // with a producer, writes stay open until it unregisters
+	c.mf |= mLosing
+	if !c.hasProducerLocked() {
+		c.mf |= mWriteClosed // with a producer, writes stay open until it unregisters
 	}
 	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
 	c.requestLocked(actLose)
@@ -269,29 +398,45 @@ func (c *conn) LoseConnection() {
 // AbortConnection closes at once with a reset. Any goroutine.
 func (c *conn) AbortConnection() {
 	c.mu.Lock()
-	if c.gone || c.acts&actAbort != 0 {
+	if c.mflag(mGone) || c.acts&actAbort != 0 {
 		c.mu.Unlock()
 		return
 	}
-	c.writeClosed = true
+	c.mf |= mWriteClosed
 	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
 	c.requestLocked(actAbort)
+}
+
+// hasProducerLocked reports whether a producer is registered. c.mu held.
+func (c *conn) hasProducerLocked() bool {
+	if c.mflag(mSelfProducer) {
+		return true
+	}
+	x := c.x.Load()
+	return x != nil && x.producer != nil
 }
 
 // RegisterProducer registers the producer of this connection's output. Any goroutine.
 func (c *conn) RegisterProducer(p transport.Producer, streaming bool) error {
 	c.mu.Lock()
-	if c.gone || (c.writeClosed && !c.losing) {
+	if c.mflag(mGone) || c.mf&(mWriteClosed|mLosing) == mWriteClosed {
 		c.mu.Unlock()
 		return transport.ErrClosed
 	}
-	if c.producer != nil {
+	if c.hasProducerLocked() {
 		c.mu.Unlock()
 		return transport.ErrProducerRegistered
 	}
-	c.producer, c.streaming = p, streaming
-	c.producerGen++ // the loop notices the change
-	c.wPaused = false
+	if p == transport.Producer(c) {
+		c.mf |= mSelfProducer
+	} else {
+		x := c.ext()
+		x.producer = p
+		x.producerGen++
+	}
+	c.setM(mStreaming, streaming)
+	c.mf |= mProdChanged // the loop notices the change
+	c.mf &^= mWPaused
 	c.requestLocked(0)
 	return nil
 }
@@ -299,15 +444,21 @@ func (c *conn) RegisterProducer(p transport.Producer, streaming bool) error {
 // UnregisterProducer removes the producer. Any goroutine.
 func (c *conn) UnregisterProducer() {
 	c.mu.Lock()
-	if c.producer == nil {
+	if !c.hasProducerLocked() {
 		c.mu.Unlock()
 		return
 	}
-	c.producer = nil
-	c.producerGen++ // the loop notices the change
-	c.wPaused = false
-	if c.losing {
-		c.writeClosed = true
+	if c.mflag(mSelfProducer) {
+		c.mf &^= mSelfProducer
+	} else {
+		x := c.x.Load()
+		x.producer = nil
+		x.producerGen++
+	}
+	c.mf |= mProdChanged // the loop notices the change
+	c.mf &^= mWPaused
+	if c.mflag(mLosing) {
+		c.mf |= mWriteClosed
 	}
 	c.requestLocked(0)
 }
@@ -337,7 +488,7 @@ func (c *conn) ResumeProducing() {
 func (c *conn) StopProducing() {
 	c.LoseConnection()
 	c.mu.Lock()
-	if c.gone {
+	if c.mflag(mGone) {
 		c.mu.Unlock()
 		return
 	}
@@ -346,21 +497,28 @@ func (c *conn) StopProducing() {
 
 // SetWriteWatermarks sets this connection's watermarks. Any goroutine.
 func (c *conn) SetWriteWatermarks(high, low int) {
+	if high <= 0 && low <= 0 {
+		return
+	}
+	x := c.ext()
 	if high > 0 {
-		c.high.Store(int64(high))
+		x.high.Store(int64(high))
 	}
 	if low > 0 {
-		c.low.Store(int64(low))
+		x.low.Store(int64(low))
 	}
 }
 
 func (c *conn) watermarks() (high, low int) {
-	high, low = int(c.high.Load()), int(c.low.Load())
-	if high == 0 {
-		high = c.r.cfg.highWater
-	}
-	if low == 0 {
-		low = c.r.cfg.lowWater
+	cfg := &c.r().cfg
+	high, low = cfg.highWater, cfg.lowWater
+	if x := c.x.Load(); x != nil {
+		if h := x.high.Load(); h > 0 {
+			high = int(h)
+		}
+		if l := x.low.Load(); l > 0 {
+			low = int(l)
+		}
 	}
 	return high, min(low, high)
 }
@@ -378,17 +536,17 @@ func (c *conn) Connected() bool { return c.state.Load() == stateOpen }
 func (c *conn) Disconnecting() bool { return c.state.Load() != stateOpen }
 
 // Loop returns the connection's loop. Any goroutine.
-func (c *conn) Loop() transport.Loop { return &c.loopView }
+func (c *conn) Loop() transport.Loop { return (*connLoop)(c) }
 
 // sockopt runs fn on the descriptor while it is certainly this connection's:
 // gnet closes a descriptor only after OnClose, which takes c.mu to mark it gone.
 func (c *conn) sockopt(fn func(fd int) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gone || !c.opened.Load() {
+	if c.mflag(mGone) || !c.opened() {
 		return transport.ErrClosed
 	}
-	return fn(c.fd)
+	return fn(c.gc.Fd())
 }
 
 // SetTCPNoDelay sets TCP_NODELAY. Any goroutine.
@@ -437,30 +595,33 @@ func setKeepAlive(fd int, idle, interval time.Duration, count int) error {
 }
 
 // connLoop is a connection's view of its loop: callbacks scheduled through it
-// run on the loop, and a panic in them aborts that connection.
-type connLoop struct{ c *conn }
+// run on the loop, and a panic in them aborts that connection. It is the conn
+// itself under another method set, so it costs nothing.
+type connLoop conn
 
 // Now returns the current time. Any goroutine.
 func (v *connLoop) Now() time.Time { return time.Now() }
 
 // CallLater runs fn on the connection's loop after d. Any goroutine.
 func (v *connLoop) CallLater(d time.Duration, fn func()) transport.DelayedCall {
-	return newDelayedCall(v.c.l, d, v.wrap("timer", fn))
+	return newDelayedCall(v.l, d, v.wrap("timer", fn))
 }
 
 // CallSoon runs fn on the connection's loop. Any goroutine.
-func (v *connLoop) CallSoon(fn func()) error { return v.c.l.submit(v.wrap("CallSoon", fn)) }
+func (v *connLoop) CallSoon(fn func()) error { return v.l.submit(v.wrap("CallSoon", fn)) }
 
 // DeferToGoroutine runs fn on the worker pool, then then on the connection's
 // loop. Any goroutine.
 func (v *connLoop) DeferToGoroutine(fn func() (any, error), then func(any, error)) {
-	v.c.r.workers.run(v.c.l, fn, func(res any, err error) {
-		v.c.guard("DeferToGoroutine callback", func() { then(res, err) })
+	c := (*conn)(v)
+	v.l.r.workers.run(v.l, fn, func(res any, err error) {
+		c.guard("DeferToGoroutine callback", func() { then(res, err) })
 	})
 }
 
 func (v *connLoop) wrap(what string, fn func()) func() {
-	return func() { v.c.guard(what, fn) }
+	c := (*conn)(v)
+	return func() { c.guard(what, fn) }
 }
 
 var errRefused = errors.New("reactor: factory refused the connection")

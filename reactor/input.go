@@ -16,11 +16,17 @@ import (
 
 // received handles bytes read from the socket. Loop goroutine, inside a dispatch.
 func (c *conn) received(data []byte) {
-	if c.idleTimer != nil {
-		c.lastRead = time.Now()
+	if x := c.x.Load(); x != nil {
+		if x.idleTimer != nil {
+			x.lastRead = time.Now()
+		}
+		if len(x.inbuf) > 0 {
+			c.hold(x, data)
+			return
+		}
 	}
-	if c.readPaused.Load() || len(c.inbuf) > 0 {
-		c.hold(data)
+	if c.readPaused.Load() {
+		c.hold(c.ext(), data)
 		return
 	}
 	c.deliver(data)
@@ -33,13 +39,14 @@ func (c *conn) deliver(data []byte) {
 
 // hold keeps data received while paused, within the bound, and makes sure
 // the socket is not read further.
-func (c *conn) hold(data []byte) {
-	if len(c.inbuf)+len(data) > c.r.cfg.maxPaused {
-		c.r.log.Warn().Stringer("peer", c.remote).Int("max", c.r.cfg.maxPaused).Msg("paused connection received too much; aborting")
-		c.abortNow(transport.Aborted(fmt.Errorf("%w: more than %d bytes", transport.ErrReadBufferOverflow, c.r.cfg.maxPaused)))
+func (c *conn) hold(x *connExt, data []byte) {
+	r := c.r()
+	if len(x.inbuf)+len(data) > r.cfg.maxPaused {
+		r.log.Warn().Stringer("peer", c.remote).Int("max", r.cfg.maxPaused).Msg("paused connection received too much; aborting")
+		c.abortNow(transport.Aborted(fmt.Errorf("%w: more than %d bytes", transport.ErrReadBufferOverflow, r.cfg.maxPaused)))
 		return
 	}
-	c.inbuf = append(c.inbuf, data...)
+	x.inbuf = append(x.inbuf, data...)
 	if c.readPaused.Load() {
 		c.setReadInterest(false)
 	}
@@ -48,27 +55,28 @@ func (c *conn) hold(data []byte) {
 // reconcileRead applies PauseProducing/ResumeProducing. Loop goroutine.
 func (c *conn) reconcileRead() {
 	if c.readPaused.Load() {
-		if !c.epollPaused {
+		if !c.lflag(fEpollPaused) {
 			c.setReadInterest(false)
 		}
 		return
 	}
-	if len(c.inbuf) > 0 && c.proto != nil && c.state.Load() == stateOpen {
-		buf := c.inbuf
-		c.inbuf = nil
+	x := c.x.Load()
+	if x != nil && len(x.inbuf) > 0 && c.proto != nil && c.state.Load() == stateOpen {
+		buf := x.inbuf
+		x.inbuf = nil
 		c.deliver(buf)
-		if c.isGone() || c.closeOnReturn {
+		if c.isGone() || c.lflag(fCloseOnReturn) {
 			return
 		}
 		if c.readPaused.Load() {
 			return // paused again while delivering
 		}
 	}
-	if c.epollPaused {
+	if c.lflag(fEpollPaused) {
 		c.setReadInterest(true)
 	}
-	if c.idleTimer != nil {
-		c.lastRead = time.Now() // a paused connection was not idle
+	if x != nil && x.idleTimer != nil {
+		x.lastRead = time.Now() // a paused connection was not idle
 	}
 }
 
@@ -81,8 +89,8 @@ func (c *conn) reconcileRead() {
 // Without the loop's epoll descriptor, a pause only stops delivery, bounded
 // by WithMaxPausedReadBuffer. Loop goroutine.
 func (c *conn) setReadInterest(on bool) {
+	c.setL(fEpollPaused, !on)
 	if c.l.epfd < 0 {
-		c.epollPaused = !on
 		return
 	}
 	var ev uint32
@@ -92,11 +100,11 @@ func (c *conn) setReadInterest(on bool) {
 	if c.gc.OutboundBuffered() > 0 {
 		ev |= unix.EPOLLOUT
 	}
-	err := unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)})
+	fd := c.gc.Fd()
+	err := unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_MOD, fd, &unix.EpollEvent{Events: ev, Fd: int32(fd)})
 	if err != nil {
-		c.r.log.Warn().Err(err).Stringer("peer", c.remote).Msg("epoll_ctl for read pause failed")
+		c.r().log.Warn().Err(err).Stringer("peer", c.remote).Msg("epoll_ctl for read pause failed")
 	}
-	c.epollPaused = !on
 }
 
 // checkIdle closes the connection when nothing was received for the idle
@@ -105,14 +113,15 @@ func (c *conn) checkIdle() {
 	if c.isGone() || c.state.Load() != stateOpen {
 		return
 	}
-	d := c.r.cfg.idleTimeout
-	idle := time.Since(c.lastRead)
+	r, x := c.r(), c.ext()
+	d := r.cfg.idleTimeout
+	idle := time.Since(x.lastRead)
 	if c.readPaused.Load() || idle < d {
-		c.idleTimer.Reset(d - min(idle, d) + time.Millisecond)
+		x.idleTimer.Reset(d - min(idle, d) + time.Millisecond)
 		return
 	}
-	c.r.log.Debug().Stringer("peer", c.remote).Dur("idle", idle).Msg("read idle timeout")
-	c.loseReason = fmt.Errorf("%w: %w", transport.ErrConnectionDone, transport.ErrIdleTimeout)
+	r.log.Debug().Stringer("peer", c.remote).Dur("idle", idle).Msg("read idle timeout")
+	x.loseReason = fmt.Errorf("%w: %w", transport.ErrConnectionDone, transport.ErrIdleTimeout)
 	c.LoseConnection()
 }
 

@@ -39,15 +39,15 @@ type loop struct {
 	stopped bool
 
 	// Loop goroutine only.
-	conns   map[*conn]struct{}
-	current *conn // the connection whose gnet callback is running
+	conns   []*conn // open connections; conn.slot is the index
+	current *conn   // the connection whose gnet callback is running
 	batch   []*conn
 }
 
 var _ transport.Loop = (*loop)(nil)
 
 func newLoop(r *Reactor, idx int) *loop {
-	return &loop{r: r, idx: idx, conns: make(map[*conn]struct{})}
+	return &loop{r: r, idx: idx}
 }
 
 // start creates the gnet client, starts it and finds its EventLoop handle.
@@ -200,14 +200,37 @@ func (l *loop) dispatch(fn func()) {
 // closeConn closes c now, or when the gnet callback running for c returns.
 // Loop goroutine.
 func (l *loop) closeConn(c *conn) {
-	if c.gone {
+	if c.isGone() {
 		return
 	}
 	if l.current == c {
-		c.closeOnReturn = true
+		c.lf |= fCloseOnReturn
 		return
 	}
 	_ = l.el.Close(c.gc)
+}
+
+// addConn and removeConn keep l.conns, the loop's open connections (a slice
+// rather than a map: it costs a pointer per connection). Loop goroutine.
+func (l *loop) addConn(c *conn) {
+	c.slot = int32(len(l.conns))
+	l.conns = append(l.conns, c)
+}
+
+func (l *loop) removeConn(c *conn) {
+	i := int(c.slot)
+	if i < 0 || i >= len(l.conns) || l.conns[i] != c {
+		return
+	}
+	last := len(l.conns) - 1
+	l.conns[i] = l.conns[last]
+	l.conns[i].slot = int32(i)
+	l.conns[last] = nil
+	l.conns = l.conns[:last]
+	c.slot = -1
+	if cap(l.conns) > 64 && len(l.conns) < cap(l.conns)/4 {
+		l.conns = append([]*conn(nil), l.conns...) // give back what a burst grew
+	}
 }
 
 // OnOpen runs on the loop when a connection is registered.
@@ -217,15 +240,14 @@ func (l *loop) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.None // the control connection
 	}
 	c.gc = gc
-	c.fd = gc.Fd()
-	c.opened.Store(true)
-	l.conns[c] = struct{}{}
+	c.state.Store(stateOpen)
+	l.addConn(c)
 	l.current = c
 	l.enter()
 	c.open()
 	l.leave()
 	l.current = nil
-	if c.closeOnReturn {
+	if c.lflag(fCloseOnReturn) {
 		return nil, gnet.Close
 	}
 	return nil, gnet.None
@@ -247,7 +269,7 @@ func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
 	c.received(data)
 	l.leave()
 	l.current = nil
-	if c.closeOnReturn {
+	if c.lflag(fCloseOnReturn) {
 		return gnet.Close
 	}
 	return gnet.None
@@ -268,15 +290,15 @@ func (l *loop) OnClose(gc gnet.Conn, err error) gnet.Action {
 
 // reasonFor turns gnet's close error into the reason ConnectionLost gets.
 func (l *loop) reasonFor(c *conn, err error) error {
-	if c.closeReason != nil {
-		return c.closeReason
+	if reason := c.closeReason(); reason != nil {
+		return reason
 	}
 	if err == nil {
 		return transport.ErrConnectionDone
 	}
 	if errors.Is(err, io.EOF) {
 		// gnet reports EPOLLHUP/EPOLLERR as EOF too: ask the socket.
-		if soErr, e := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR); e == nil && soErr != 0 {
+		if soErr, e := unix.GetsockoptInt(c.gc.Fd(), unix.SOL_SOCKET, unix.SO_ERROR); e == nil && soErr != 0 {
 			return transport.Lost(os.NewSyscallError("read", unix.Errno(soErr)))
 		}
 		return transport.ErrConnectionDone

@@ -33,58 +33,66 @@ type watchState struct {
 // Loop goroutine.
 func (c *conn) service() {
 	c.mu.Lock()
-	buf, bp := c.out, c.outp
-	c.out, c.outp = nil, nil
+	bp := c.outp
+	c.outp = nil
 	acts := c.acts
 	c.acts = 0
-	c.flushPending = false
-	gone := c.gone
-	prod, streaming, gen := c.producer, c.streaming, c.producerGen
-	wPaused := c.wPaused
-	c.wPaused = false
+	c.mf &^= mFlushPending
+	gone := c.mflag(mGone)
+	wPaused := c.mflag(mWPaused)
+	changed := c.mflag(mProdChanged)
+	self, streaming := c.mflag(mSelfProducer), c.mflag(mStreaming)
+	c.mf &^= mWPaused | mProdChanged
+	var prod transport.Producer
+	if x := c.x.Load(); changed && x != nil {
+		prod = x.producer
+	}
 	c.mu.Unlock()
-	if gone || c.closeOnReturn {
+	if gone || c.lflag(fCloseOnReturn) {
 		return
 	}
+	r := c.r()
 	switch {
 	case acts&actOverflow != 0:
-		c.r.log.Warn().Stringer("peer", c.remote).Int("max", c.r.cfg.maxWrite).Msg("write buffer overflow; aborting connection")
-		c.abortNow(transport.Aborted(fmt.Errorf("%w: more than %d bytes buffered", transport.ErrWriteBufferOverflow, c.r.cfg.maxWrite)))
+		r.log.Warn().Stringer("peer", c.remote).Int("max", r.cfg.maxWrite).Msg("write buffer overflow; aborting connection")
+		c.abortNow(transport.Aborted(fmt.Errorf("%w: more than %d bytes buffered", transport.ErrWriteBufferOverflow, r.cfg.maxWrite)))
 		return
 	case acts&actAbort != 0:
 		c.abortNow(transport.ErrConnectionAborted)
 		return
 	}
-	if len(buf) > 0 {
-		_, _ = c.gc.Write(buf) // on error gnet closes the connection (OnClose)
-	}
-	if bp != nil && cap(buf) <= maxRetained {
-		*bp = buf[:0]
-		outPool.Put(bp)
+	if bp != nil {
+		if buf := *bp; len(buf) > 0 {
+			_, _ = c.gc.Write(buf) // on error gnet closes the connection (OnClose)
+		}
+		if cap(*bp) <= maxRetained {
+			*bp = (*bp)[:0]
+			outPool.Put(bp)
+		}
 	}
 	if c.isGone() {
 		return
 	}
-	if gen != c.prodGen {
-		c.producerChanged(prod, streaming, gen)
+	if changed {
+		c.producerChanged(prod, self, streaming)
 	}
-	if wPaused && c.prod != nil {
+	if wPaused && c.producer() != nil {
 		// A writer paused the producer (finishWriteLocked): take it over;
 		// drained() resumes it.
-		c.prodPaused = true
-		if !c.full {
-			c.full = true
-			if c.notifier != nil {
-				c.guard("WriteBufferFull", c.notifier.WriteBufferFull)
+		c.lf |= fProdPaused
+		if !c.lflag(fFull) {
+			c.lf |= fFull
+			if n := c.notifier(); n != nil {
+				c.guard("WriteBufferFull", n.WriteBufferFull)
 			}
 		}
 	}
 	if acts&actLose != 0 {
-		c.draining = true
+		c.lf |= fDraining
 	}
 	if acts&actRead != 0 {
 		c.reconcileRead()
-		if c.isGone() || c.closeOnReturn {
+		if c.isGone() || c.lflag(fCloseOnReturn) {
 			return
 		}
 	}
@@ -94,20 +102,40 @@ func (c *conn) service() {
 func (c *conn) isGone() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.gone
+	return c.mflag(mGone)
 }
 
-// producerChanged applies a RegisterProducer or UnregisterProducer.
-func (c *conn) producerChanged(p transport.Producer, streaming bool, gen uint64) {
-	c.prod, c.prodStreaming, c.prodPaused, c.prodGen = p, streaming, false, gen
+// producer returns the producer the loop knows of, or nil. Loop goroutine.
+func (c *conn) producer() transport.Producer {
+	if c.lflag(fProdSelf) {
+		return c
+	}
+	if x := c.x.Load(); x != nil && x.prod != nil {
+		return x.prod
+	}
+	return nil
+}
+
+// producerChanged applies a RegisterProducer or UnregisterProducer: p is the
+// registered producer, unless self (the transport is its own). Loop goroutine.
+func (c *conn) producerChanged(p transport.Producer, self, streaming bool) {
+	c.setL(fProdSelf, self)
+	if x := c.x.Load(); x != nil {
+		x.prod = p
+	}
+	c.setL(fProdStreaming, streaming)
+	c.lf &^= fProdPaused
+	if self {
+		p = c
+	}
 	if p == nil {
 		return
 	}
 	if !streaming {
-		c.r.safeCall("ResumeProducing", p.ResumeProducing)
-	} else if c.full {
-		c.prodPaused = true
-		c.r.safeCall("PauseProducing", p.PauseProducing)
+		c.r().safeCall("ResumeProducing", p.ResumeProducing)
+	} else if c.lflag(fFull) {
+		c.lf |= fProdPaused
+		c.r().safeCall("PauseProducing", p.PauseProducing)
 	}
 }
 
@@ -116,20 +144,23 @@ func (c *conn) producerChanged(p transport.Producer, streaming bool, gen uint64)
 func (c *conn) afterOutput() {
 	left := c.gc.OutboundBuffered()
 	c.queued.Store(int64(left))
-	if c.epollPaused && left > 0 {
+	if left == 0 && c.lf&(fFull|fDraining) == 0 && c.x.Load() == nil {
+		return // the common case: everything went out, nothing to watch
+	}
+	if c.lflag(fEpollPaused) && left > 0 {
 		c.setReadInterest(false) // gnet turned reading back on when it buffered
 	}
 	high, low := c.watermarks()
-	if left > high && !c.full {
-		c.full = true
-		if c.prod != nil && c.prodStreaming && !c.prodPaused {
-			c.prodPaused = true
-			c.r.safeCall("PauseProducing", c.prod.PauseProducing)
+	if left > high && !c.lflag(fFull) {
+		c.lf |= fFull
+		if p := c.producer(); p != nil && c.lf&(fProdStreaming|fProdPaused) == fProdStreaming {
+			c.lf |= fProdPaused
+			c.r().safeCall("PauseProducing", p.PauseProducing)
 		}
-		if c.notifier != nil {
-			c.guard("WriteBufferFull", c.notifier.WriteBufferFull)
+		if n := c.notifier(); n != nil {
+			c.guard("WriteBufferFull", n.WriteBufferFull)
 		}
-	} else if c.full && left < low {
+	} else if c.lflag(fFull) && left < low {
 		c.drained()
 	}
 	if left > 0 {
@@ -142,13 +173,13 @@ func (c *conn) afterOutput() {
 
 // drained runs when output fell below the low watermark after being full.
 func (c *conn) drained() {
-	c.full = false
-	if c.prod != nil && c.prodStreaming && c.prodPaused {
-		c.prodPaused = false
-		c.r.safeCall("ResumeProducing", c.prod.ResumeProducing)
+	c.lf &^= fFull
+	if p := c.producer(); p != nil && c.lf&(fProdStreaming|fProdPaused) == fProdStreaming|fProdPaused {
+		c.lf &^= fProdPaused
+		c.r().safeCall("ResumeProducing", p.ResumeProducing)
 	}
-	if c.notifier != nil && !c.isGone() {
-		c.guard("WriteBufferDrained", c.notifier.WriteBufferDrained)
+	if n := c.notifier(); n != nil && !c.isGone() {
+		c.guard("WriteBufferDrained", n.WriteBufferDrained)
 	}
 }
 
@@ -156,38 +187,39 @@ func (c *conn) drained() {
 func (c *conn) empty() {
 	// As Twisted's doWrite: a pull producer, or a streaming one still
 	// paused, is asked for more; only then may a LoseConnection finish.
-	if c.prod != nil && (!c.prodStreaming || c.prodPaused) {
-		c.prodPaused = false
-		c.r.safeCall("ResumeProducing", c.prod.ResumeProducing)
+	p := c.producer()
+	if p != nil && (!c.lflag(fProdStreaming) || c.lflag(fProdPaused)) {
+		c.lf &^= fProdPaused
+		c.r().safeCall("ResumeProducing", p.ResumeProducing)
+		return
+	}
+	if !c.lflag(fDraining) {
 		return
 	}
 	// As Twisted's ITransport.loseConnection promises: not closed while a
 	// producer is registered. A producer that is itself a transport and has
 	// gone (the other side of a relay) no longer holds the close up.
-	if c.draining && c.prod != nil && producerAlive(c.prod) {
+	if p != nil && producerAlive(p) {
 		return
 	}
-	if c.draining {
-		c.mu.Lock()
-		pending := len(c.out) > 0
-		c.mu.Unlock()
-		if pending {
-			return // serviced again soon
-		}
-		// FIN after the data already queued in the kernel.
-		_ = unix.Shutdown(c.fd, unix.SHUT_WR)
-		if c.closeReason == nil {
-			c.closeReason = transport.ErrConnectionDone
-			if c.loseReason != nil {
-				c.closeReason = c.loseReason
-			}
-		}
-		c.l.closeConn(c)
+	c.mu.Lock()
+	pending := c.pendingLocked() > 0
+	c.mu.Unlock()
+	if pending {
+		return // serviced again soon
 	}
+	// FIN after the data already queued in the kernel.
+	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
+	reason := transport.ErrConnectionDone
+	if x := c.x.Load(); x != nil && x.loseReason != nil {
+		reason = x.loseReason
+	}
+	c.setCloseReason(reason)
+	c.l.closeConn(c)
 }
 
 func (c *conn) startWatching(left int) {
-	w := &c.watch
+	w := &c.ext().watch
 	now := time.Now()
 	if !w.on {
 		w.on, w.left, w.since, w.delay = true, left, now, drainFirstCheck
@@ -202,21 +234,21 @@ func (c *conn) startWatching(left int) {
 }
 
 func (c *conn) stopWatching() {
-	if c.watch.on {
-		c.watch.on = false
-		c.watch.timer.Stop()
+	if x := c.x.Load(); x != nil && x.watch.on {
+		x.watch.on = false
+		x.watch.timer.Stop()
 	}
 }
 
 // watchTick checks progress of output held by gnet. Loop goroutine.
 func (c *conn) watchTick() {
-	w := &c.watch
-	if !w.on || c.isGone() || c.closeOnReturn {
+	w := &c.ext().watch
+	if !w.on || c.isGone() || c.lflag(fCloseOnReturn) {
 		return
 	}
 	left := c.gc.OutboundBuffered()
 	c.queued.Store(int64(left))
-	if _, low := c.watermarks(); c.full && left < low {
+	if _, low := c.watermarks(); c.lflag(fFull) && left < low {
 		c.drained()
 		if c.isGone() {
 			return
@@ -231,12 +263,13 @@ func (c *conn) watchTick() {
 	if left < w.left {
 		w.left, w.since, w.delay = left, now, drainFirstCheck
 	} else {
-		limit, cause := c.r.cfg.stallTimeout, transport.ErrWriteStalled
-		if c.draining {
-			limit = c.r.cfg.drainTimeout
+		r := c.r()
+		limit, cause := r.cfg.stallTimeout, transport.ErrWriteStalled
+		if c.lflag(fDraining) {
+			limit = r.cfg.drainTimeout
 		}
 		if limit > 0 && now.Sub(w.since) >= limit {
-			c.r.log.Warn().Stringer("peer", c.remote).Int("buffered", left).Dur("for", limit).Msg("output stalled; aborting connection")
+			r.log.Warn().Stringer("peer", c.remote).Int("buffered", left).Dur("for", limit).Msg("output stalled; aborting connection")
 			c.abortNow(transport.Aborted(cause))
 			return
 		}
@@ -250,16 +283,14 @@ func (c *conn) watchTick() {
 // abortNow closes the connection with a reset. Loop goroutine.
 func (c *conn) abortNow(reason error) {
 	c.mu.Lock()
-	gone := c.gone
-	c.writeClosed = true
+	gone := c.mflag(mGone)
+	c.mf |= mWriteClosed
 	c.mu.Unlock()
-	if gone || c.closeOnReturn {
+	if gone || c.lflag(fCloseOnReturn) {
 		return
 	}
 	c.state.Store(stateDisconnecting)
-	if c.closeReason == nil {
-		c.closeReason = reason
-	}
+	c.setCloseReason(reason)
 	_ = c.gc.SetLinger(0)
 	c.l.closeConn(c)
 }

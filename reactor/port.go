@@ -327,9 +327,9 @@ func (r *Reactor) enroll(h handoff) {
 	defer h.p.inflight.Done()
 	l := r.pickLoop()
 	l.nconns.Add(1)
-	c := newConn(r, l, h.p.f, h.c.LocalAddr(), h.c.RemoteAddr())
+	c := newConn(l, &h.p.f, h.c.LocalAddr(), h.c.RemoteAddr())
 	_, err := l.cli.EnrollContext(h.c, c) // closes h.c
-	if err != nil || !c.opened.Load() {
+	if err != nil || !c.opened() {
 		l.nconns.Add(-1)
 		r.connDone()
 		if err == nil {

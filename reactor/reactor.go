@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -172,13 +173,13 @@ func (r *Reactor) Stop(ctx context.Context) error {
 		close(r.handoff)
 		r.workersWG.Wait()
 		r.eachLoop(func(l *loop) {
-			for c := range l.conns {
+			for _, c := range l.conns {
 				c.LoseConnection()
 			}
 		})
 		if !r.waitIdle(ctx) {
 			r.eachLoop(func(l *loop) {
-				for c := range l.conns {
+				for _, c := range slices.Clone(l.conns) {
 					c.abortNow(transport.Aborted(ErrStopDeadline))
 				}
 			})
