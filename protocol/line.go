@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/whirl-go/whirl/transport"
 )
@@ -28,9 +29,11 @@ const (
 	lineBufRetain = 4 << 10
 )
 
-// defaultDelimiter is shared by every receiver using DefaultLineDelimiter. It
-// is only ever read.
-var defaultDelimiter = []byte(DefaultLineDelimiter)
+// stringBytes returns the bytes of d without copying them. They are only
+// ever read: searched for, and copied into a transport's output by
+// WriteSequence, whose contract (like io.Writer's) forbids changing them.
+// Each receiver would otherwise keep its own copy of the delimiter.
+func stringBytes(d string) []byte { return unsafe.Slice(unsafe.StringData(d), len(d)) }
 
 // The methods a line protocol looks for on the user's value (Base.Self).
 type (
@@ -106,7 +109,6 @@ type LineReceiver struct {
 	MaxLength int
 
 	s      lineSplitter
-	raw    bool
 	lines  lineReceivedHandler
 	rawh   rawDataHandler
 	exceed lineLengthHandler
@@ -135,7 +137,7 @@ func (r *LineReceiver) DataReceived(data []byte) {
 		if t != nil && t.Disconnecting() {
 			return
 		}
-		if r.raw {
+		if r.s.raw {
 			chunk := s.takeRaw()
 			if len(chunk) == 0 {
 				return
@@ -170,7 +172,7 @@ func (r *LineReceiver) SetRawMode() {
 		}
 		r.rawh = h
 	}
-	r.raw = true
+	r.s.raw = true
 }
 
 // SetLineMode goes back to splitting the data into lines, and feeds extra to
@@ -180,7 +182,7 @@ func (r *LineReceiver) SetRawMode() {
 // protocol; there, extra is copied and split once RawDataReceived returns.
 // Loop goroutine.
 func (r *LineReceiver) SetLineMode(extra []byte) {
-	r.raw = false
+	r.s.raw = false
 	if len(extra) > 0 {
 		r.DataReceived(extra)
 	}
@@ -377,37 +379,30 @@ type lineSplitter struct {
 	off  int
 	scan int // no delimiter lies wholly in buf starting in buf[off:scan]
 	rest []byte
-	busy bool // inside DataReceived's loop
 
-	delimSrc string // the Delimiter setting delim was made from
-	delim    []byte
+	delimSrc string // the Delimiter setting the scan state is for
 
-	// SendLine's WriteSequence argument and delimiter, kept to avoid
-	// allocating; sendBusy makes them single-user, so SendLine is safe from
-	// any goroutine (a concurrent call uses fresh space).
-	seq          [2][]byte
-	sendDelim    []byte
-	sendDelimSrc string
-	sendBusy     atomic.Bool
-	err          error
+	// SendLine's WriteSequence argument, kept to avoid allocating; sendBusy
+	// makes it single-user, so SendLine is safe from any goroutine (a
+	// concurrent call uses fresh space).
+	seq      [2][]byte
+	busy     bool // inside DataReceived's loop
+	raw      bool // LineReceiver's raw mode
+	sendBusy atomic.Bool
+	err      error
 }
 
-// delimiter returns the delimiter bytes for the setting d, remaking them when
-// the setting changed.
+// delimiter returns the delimiter bytes for the setting d, restarting the
+// scan for a delimiter when the setting changed.
 func (s *lineSplitter) delimiter(d string) []byte {
 	if d == "" {
 		d = DefaultLineDelimiter
 	}
-	if s.delim == nil || d != s.delimSrc {
+	if d != s.delimSrc {
 		s.delimSrc = d
-		if d == DefaultLineDelimiter {
-			s.delim = defaultDelimiter
-		} else {
-			s.delim = []byte(d)
-		}
 		s.scan = s.off
 	}
-	return s.delim
+	return stringBytes(d)
 }
 
 // next finds the next line in buf[off:] followed by rest, split at the first
@@ -639,17 +634,9 @@ func (s *lineSplitter) sendLine(t transport.Transport, line []byte, d string) er
 	}
 	if !s.sendBusy.CompareAndSwap(false, true) {
 		// Another goroutine is sending on this receiver: use fresh space.
-		return t.WriteSequence([][]byte{line, []byte(d)})
+		return t.WriteSequence([][]byte{line, stringBytes(d)})
 	}
-	if s.sendDelim == nil || d != s.sendDelimSrc {
-		s.sendDelimSrc = d
-		if d == DefaultLineDelimiter {
-			s.sendDelim = defaultDelimiter
-		} else {
-			s.sendDelim = []byte(d)
-		}
-	}
-	s.seq[0], s.seq[1] = line, s.sendDelim
+	s.seq[0], s.seq[1] = line, stringBytes(d)
 	err := t.WriteSequence(s.seq[:])
 	s.seq[0] = nil
 	s.sendBusy.Store(false)
