@@ -92,10 +92,10 @@ type Config struct {
 	Scenarios []Scenario
 	// Rounds is how many times the whole matrix runs; cells are
 	// interleaved (every server of a scenario, then the next scenario,
-	// round after round), and the table shows medians and ranges. 0 means 3.
+	// round after round), and the table shows medians and ranges. 0 means 5.
 	Rounds int
 	// Warmup and Duration are each echo and setup cell's warm-up and
-	// measurement window. 0 means 1 s and 3 s.
+	// measurement window. 0 means 1 s and 2 s.
 	Warmup, Duration time.Duration
 	// Settle is how long an idle cell waits after opening its connections
 	// before reading the server's memory. 0 means 1 s.
@@ -132,13 +132,13 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Rounds <= 0 {
-		c.Rounds = 3
+		c.Rounds = 5
 	}
 	if c.Warmup <= 0 {
 		c.Warmup = time.Second
 	}
 	if c.Duration <= 0 {
-		c.Duration = 3 * time.Second
+		c.Duration = 2 * time.Second
 	}
 	if c.Settle <= 0 {
 		c.Settle = time.Second
