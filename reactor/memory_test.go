@@ -11,26 +11,24 @@ import (
 	"github.com/whirl-go/whirl/transport"
 )
 
-// boundedEcho is the Twisted bounded-echo idiom: the transport is its own
-// producer, so a peer that does not read pauses reading.
-type boundedEcho struct {
-	protocol.Base
+// reportingSelfProducer is selfProducing (the bounded echo of examples/echo)
+// that also reports its transport.
+type reportingSelfProducer struct {
+	selfProducing
 	made chan transport.Transport
 }
 
-func (e *boundedEcho) ConnectionMade() {
-	_ = e.Transport().RegisterProducer(e.Transport(), true)
+func (e *reportingSelfProducer) ConnectionMade() {
+	e.selfProducing.ConnectionMade()
 	e.made <- e.Transport()
 }
-
-func (e *boundedEcho) DataReceived(data []byte) { _, _ = e.Transport().Write(data) }
 
 // An idle connection that echoed, with its transport registered as its own
 // producer, holds no connExt: that state is paid only by connections that
 // need it (idle memory per connection is a benchmark target).
 func TestIdleConnectionHasNoExt(t *testing.T) {
 	made := make(chan transport.Transport, 1)
-	p := reactortest.Serve(t, factory.ForProtocol(func() protocol.Protocol { return &boundedEcho{made: made} }))
+	p := reactortest.Serve(t, factory.ForProtocol(func() protocol.Protocol { return &reportingSelfProducer{made: made} }))
 	c := dial(t, p)
 	var tr transport.Transport
 	select {
