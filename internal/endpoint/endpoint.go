@@ -46,8 +46,10 @@ type Spec struct {
 	Network string
 	// Addr is the address in Go's "host:port" form, with IPv6 hosts in
 	// brackets and an empty host for every interface: ":8000",
-	// "127.0.0.1:8000", "[::1]:8000". net.SplitHostPort accepts it and its
-	// port is a decimal number from 0 to 65535.
+	// "127.0.0.1:8000", "[::1]:8000". A host named like an endpoint type is
+	// bracketed too ("[tcp]:8000"), so that Parse reads Addr back as the
+	// same address. net.SplitHostPort accepts it and its port is a decimal
+	// number from 0 to 65535.
 	Addr string
 	// Backlog is the listen backlog the string asked for, or 0 when it did
 	// not give one (the listener's default then applies).
@@ -111,7 +113,7 @@ func parseHostPort(s string) (Spec, error) {
 	if reason != "" {
 		return Spec{}, syntaxError(s, reason)
 	}
-	return Spec{Network: "tcp", Addr: net.JoinHostPort(host, strconv.Itoa(p))}, nil
+	return Spec{Network: "tcp", Addr: joinHostPort(host, p)}, nil
 }
 
 // tcpParams are the parameters of a tcp endpoint, in Twisted's positional
@@ -183,7 +185,7 @@ func parseTCP(s string) (Spec, error) {
 		}
 		backlog = b
 	}
-	return Spec{Network: "tcp", Addr: net.JoinHostPort(iface, strconv.Itoa(port)), Backlog: backlog}, nil
+	return Spec{Network: "tcp", Addr: joinHostPort(iface, port), Backlog: backlog}, nil
 }
 
 func indexOf(key string) int {
@@ -297,6 +299,19 @@ func parseDecimal(s string, limit int) (int, bool) {
 		}
 	}
 	return n, true
+}
+
+// joinHostPort makes Spec.Addr. Like net.JoinHostPort it brackets IPv6
+// hosts; it also brackets a host named like an endpoint type ("tcp", "udp",
+// ...), so that the address reads back as that host and not as an endpoint
+// string: "tcp:8000:interface=tcp" gives "[tcp]:8000", not "tcp:8000" (port
+// 8000 on every interface). net.SplitHostPort, and so net.Listen, take the
+// brackets off.
+func joinHostPort(host string, port int) string {
+	if l := strings.ToLower(host); l == "tcp" || unsupported[l] {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // checkHost accepts "" (every interface), an IP address (IPv6 with a zone

@@ -49,7 +49,10 @@ func TestParse(t *testing.T) {
 		{":8000", endpoint.Spec{Network: "tcp", Addr: ":8000"}},
 		{"localhost:8000", endpoint.Spec{Network: "tcp", Addr: "localhost:8000"}},
 		{"[localhost]:8000", endpoint.Spec{Network: "tcp", Addr: "localhost:8000"}},
-		{"[unix]:8000", endpoint.Spec{Network: "tcp", Addr: "unix:8000"}},
+		{"[unix]:8000", endpoint.Spec{Network: "tcp", Addr: "[unix]:8000"}},
+		{"tcp:0:tCp", endpoint.Spec{Network: "tcp", Addr: "[tCp]:0"}},
+		{"tcp:80:interface=udp", endpoint.Spec{Network: "tcp", Addr: "[udp]:80"}},
+		{"[TCP]:80", endpoint.Spec{Network: "tcp", Addr: "[TCP]:80"}},
 		{"[fe80::1%eth0]:80", endpoint.Spec{Network: "tcp", Addr: "[fe80::1%eth0]:80"}},
 		{"127.0.0.1:007", endpoint.Spec{Network: "tcp", Addr: "127.0.0.1:7"}},
 	}
