@@ -120,7 +120,7 @@ func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factor
 	if err != nil {
 		ev = log.Error().Err(err)
 	}
-	ev.Dur("uptime", time.Since(start)).Msg("stopped")
+	ev.Stringer("uptime", time.Since(start).Round(time.Millisecond)).Msg("stopped")
 	return err
 }
 
