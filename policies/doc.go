@@ -4,9 +4,9 @@
 // Every policy is a [*WrappingFactory] around the factory it governs. Its
 // BuildProtocol puts each protocol the wrapped factory builds behind a
 // [*ProtocolWrapper], which is the protocol to the real transport and the
-// transport to the wrapped protocol: writes, closes and the rest pass
-// through it, and the policy sees the connection's events through the
-// [Hooks] it gave the connection.
+// transport to the wrapped protocol: writes, closes (half-closes included)
+// and the rest pass through it, and the policy sees the connection's events
+// through the [Hooks] it gave the connection.
 //
 //	f := factory.ForProtocol(func() protocol.Protocol { return &Chat{} })
 //	wrapped := policies.TimeoutFactory(

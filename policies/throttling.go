@@ -222,8 +222,11 @@ func (b *budget) spend(now time.Time, n int64) (over bool, until time.Time) {
 // that also holds p back while the policy throttles writes (ThrottleWrites):
 // a streaming producer is paused while either the transport or the throttle
 // wants it paused; a pull producer's ResumeProducing is delayed until the
-// throttle is lifted. The proxy calls p on the connection's loop. It returns
-// the real transport's error. Any goroutine.
+// throttle is lifted. The proxy calls p on the connection's loop. The proxy
+// is a transport.ProducerWrapper of p, so that the real transport decides
+// by p whether a LoseConnection waits for it (transport.HoldsClose): the
+// wrapper registered as its own producer does not hold the close up. It
+// returns the real transport's error. Any goroutine.
 func (w *ProtocolWrapper) RegisterProducer(p transport.Producer, streaming bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -289,7 +292,9 @@ func (w *ProtocolWrapper) syncWrites() {
 // producerProxy is what the real transport sees as the producer. The real
 // transport calls it on the loop, and syncWrites runs on the loop, so the
 // producer's methods are called on the loop, one at a time; they are called
-// without w.mu held, so that the producer may write.
+// without w.mu held, so that the producer may write. It is a
+// transport.ProducerWrapper, so transport.HoldsClose judges p, not the
+// proxy.
 type producerProxy struct {
 	w         *ProtocolWrapper
 	p         transport.Producer
@@ -349,3 +354,9 @@ func (px *producerProxy) ResumeProducing() {
 
 // StopProducing passes the transport's stop on. Loop goroutine.
 func (px *producerProxy) StopProducing() { px.p.StopProducing() }
+
+// WrappedProducer returns the producer the proxy stands for, for
+// transport.HoldsClose. Any goroutine.
+func (px *producerProxy) WrappedProducer() transport.Producer { return px.p }
+
+var _ transport.ProducerWrapper = (*producerProxy)(nil)

@@ -131,6 +131,7 @@ func (f *WrappingFactory) BuildProtocol(addr net.Addr) protocol.Protocol {
 	}
 	w := &ProtocolWrapper{factory: f, inner: inner, hooks: hooks}
 	w.notifier, _ = inner.(protocol.WriteBufferNotifier)
+	w.halfCloser, _ = inner.(protocol.HalfCloseable)
 	return w
 }
 
@@ -182,16 +183,32 @@ func (f *WrappingFactory) StopFactory() {
 // Read pauses are combined: the real transport stays paused while either the
 // wrapped protocol (PauseProducing) or the policy (ThrottleReads) wants it.
 //
+// A producer the wrapped protocol registers reaches the real transport
+// through a proxy that is a [transport.ProducerWrapper], so the real
+// transport sees what it stands for: the wrapped protocol registering its
+// transport (the wrapper) as its own producer does not hold up
+// LoseConnection ([transport.HoldsClose]), just as without the wrapper.
+//
+// It is always a [protocol.HalfCloseable], so that the real transport tells
+// it of half-closes, and keeps the wrapped protocol's choice: to a wrapped
+// protocol that is HalfCloseable it passes ReadConnectionLost and
+// WriteConnectionLost on; for one that is not, the peer's FIN ends the
+// connection (ReadConnectionLost calls LoseConnection on the real
+// transport, as the reactor does for such a protocol) and
+// WriteConnectionLost does nothing. Policies' hooks are not told of
+// half-closes.
+//
 // Wrappers are made by [WrappingFactory.BuildProtocol]. The Transport methods
 // are safe to call from any goroutine; the Protocol methods run on the
 // connection's loop.
 type ProtocolWrapper struct {
 	protocol.Base
 
-	factory  *WrappingFactory
-	inner    protocol.Protocol
-	hooks    Hooks
-	notifier protocol.WriteBufferNotifier
+	factory    *WrappingFactory
+	inner      protocol.Protocol
+	hooks      Hooks
+	notifier   protocol.WriteBufferNotifier
+	halfCloser protocol.HalfCloseable
 
 	made, innerMade, lost bool // loop goroutine only
 
@@ -207,6 +224,7 @@ var (
 	_ transport.Transport          = (*ProtocolWrapper)(nil)
 	_ protocol.Protocol            = (*ProtocolWrapper)(nil)
 	_ protocol.WriteBufferNotifier = (*ProtocolWrapper)(nil)
+	_ protocol.HalfCloseable       = (*ProtocolWrapper)(nil)
 )
 
 // Wrapped returns the protocol inside the wrapper. Any goroutine.
@@ -272,6 +290,34 @@ func (w *ProtocolWrapper) WriteBufferDrained() {
 	}
 }
 
+// ReadConnectionLost handles the peer's FIN: it is passed to the wrapped
+// protocol if that is a protocol.HalfCloseable; otherwise the connection is
+// ended as the reactor ends it for such a protocol, with LoseConnection on
+// the real transport (output written so far is flushed first). Only calls
+// between ConnectionMade and ConnectionLost do anything. Loop goroutine.
+func (w *ProtocolWrapper) ReadConnectionLost() {
+	if !w.made || w.lost {
+		return
+	}
+	if w.halfCloser == nil {
+		w.Transport().LoseConnection()
+		return
+	}
+	if w.innerMade {
+		w.halfCloser.ReadConnectionLost()
+	}
+}
+
+// WriteConnectionLost passes the real transport's notice that this side's
+// FIN went out (after LoseWriteConnection) to the wrapped protocol, if it is
+// a protocol.HalfCloseable; otherwise it does nothing. Only calls between
+// ConnectionMade and ConnectionLost do anything. Loop goroutine.
+func (w *ProtocolWrapper) WriteConnectionLost() {
+	if w.halfCloser != nil && w.innerMade && !w.lost {
+		w.halfCloser.WriteConnectionLost()
+	}
+}
+
 // Write writes p to the real transport, then shows the hooks what it
 // accepted. Any goroutine.
 func (w *ProtocolWrapper) Write(p []byte) (int, error) {
@@ -298,6 +344,10 @@ func (w *ProtocolWrapper) WriteSequence(bufs [][]byte) error {
 
 // LoseConnection closes the real transport cleanly. Any goroutine.
 func (w *ProtocolWrapper) LoseConnection() { w.Transport().LoseConnection() }
+
+// LoseWriteConnection closes the real transport's write side (a
+// half-close); see transport.Transport. Any goroutine.
+func (w *ProtocolWrapper) LoseWriteConnection() { w.Transport().LoseWriteConnection() }
 
 // AbortConnection aborts the real transport. Any goroutine.
 func (w *ProtocolWrapper) AbortConnection() { w.Transport().AbortConnection() }

@@ -170,7 +170,7 @@ func TestFileSenderErrors(t *testing.T) {
 	tests := []struct {
 		name      string
 		reader    io.Reader
-		closed    bool // close the transport before the first piece
+		closed    bool // abort the transport before the first piece
 		wantErr   error
 		wantBytes int
 	}{
@@ -188,7 +188,9 @@ func TestFileSenderErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.closed {
-				tr.LoseConnection()
+				// Aborted: LoseConnection would wait for the registered
+				// sender and keep taking its writes, as the reactor does.
+				tr.AbortConnection()
 			}
 			for calls := 0; len(d.errs) == 0; calls++ {
 				if calls > 10 {

@@ -91,6 +91,24 @@ func MakeConnection(p Protocol, t transport.Transport) {
 	p.ConnectionMade()
 }
 
+// HalfCloseable is implemented by protocols that handle a half-closed
+// connection: Twisted's IHalfCloseableProtocol. Without it, the peer's FIN
+// ends the connection (once written output has drained). With it, the
+// peer's FIN calls ReadConnectionLost and the connection stays open for
+// writing; Transport.LoseWriteConnection sends this side's FIN and calls
+// WriteConnectionLost once it went out. The connection closes
+// (ConnectionLost with a reason matching transport.ErrConnectionDone) when
+// both directions are closed. The reactor checks for it when the event
+// happens.
+type HalfCloseable interface {
+	// ReadConnectionLost is called when the peer closed its side: no more
+	// data will arrive. Loop goroutine.
+	ReadConnectionLost()
+	// WriteConnectionLost is called when this side's FIN was sent after
+	// LoseWriteConnection. Loop goroutine.
+	WriteConnectionLost()
+}
+
 // WriteBufferNotifier is implemented by protocols that want to know when their
 // connection's buffered output passes the high watermark (WriteBufferFull) and
 // when it drains below the low one again (WriteBufferDrained): Tornado's

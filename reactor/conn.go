@@ -2,22 +2,21 @@ package reactor
 
 import (
 	"errors"
+	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/socket"
 	"golang.org/x/sys/unix"
 
-	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/transport"
 )
 
 const (
-	stateNew int32 = iota // not yet registered with its loop
+	stateNew int32 = iota // accepted, not yet opened on its loop
 	stateOpen
 	stateDisconnecting
 	stateClosed
@@ -25,39 +24,42 @@ const (
 
 // Actions requested from any goroutine, carried out by service on the loop.
 const (
-	actLose     uint8 = 1 << iota // LoseConnection
-	actAbort                      // AbortConnection
-	actOverflow                   // a write passed the hard cap
-	actRead                       // PauseProducing/ResumeProducing: reconcile reading
+	actLose      uint8 = 1 << iota // LoseConnection
+	actAbort                       // AbortConnection
+	actOverflow                    // a write passed the hard cap
+	actRead                        // PauseProducing/ResumeProducing: reconcile reading
+	actLoseWrite                   // LoseWriteConnection
 )
 
-// conn is one connection: whirl's Transport over a gnet.Conn.
+// conn is one connection: whirl's Transport over a non-blocking socket
+// registered with its loop's poller.
 //
 // Every idle connection pays for this struct, so it holds only what each
 // connection uses (128 bytes); what only some need (a producer, its own
-// watermarks, output waiting in gnet, data held during a read pause, an idle
-// timer, a close reason) is in connExt, allocated the first time it is needed.
+// watermarks, the stall watch, an idle or linger timer, a close reason) is in
+// connExt, allocated the first time it is needed.
 type conn struct {
 	l      *loop
-	f      *factory.Factory // the port's factory
-	local  net.Addr
+	p      *Port // the listening port: its factory and address
 	remote net.Addr
+	local  net.Addr // guarded by mu; nil until asked for on a wildcard port
 
-	// Set on the loop before the state leaves stateNew; read on the loop, or
-	// elsewhere after opened() (sockopt).
-	gc    gnet.Conn
 	proto protocol.Protocol // Loop goroutine only.
 
-	queued     atomic.Int64 // bytes in gnet's outbound buffer after the last flush
-	state      atomic.Int32 // stateNew until OnOpen
-	readPaused atomic.Bool  // what PauseProducing/ResumeProducing asked for
-	slot       int32        // index in l.conns; loop goroutine only
-	acts       uint8        // requested actions (act*); guarded by mu
-	mf         uint8        // m* flags; guarded by mu
-	lf         uint8        // f* flags; loop goroutine only
+	queued     atomic.Int64 // bytes the kernel refused, held in sending
+	state      atomic.Int32
+	fd         int32       // the socket; valid until mGone
+	readPaused atomic.Bool // what PauseProducing/ResumeProducing asked for
+	acts       uint8       // requested actions (act*); guarded by mu
+	mf         uint8       // m* flags; guarded by mu
+	lf         uint16      // f* flags; loop goroutine only
 
 	mu   sync.Mutex
 	outp *[]byte // written, not yet flushed; from outPool; guarded by mu
+
+	// Loop goroutine only: output the kernel refused, from sending[off:].
+	sending *[]byte
+	off     int32
 
 	x atomic.Pointer[connExt]
 }
@@ -76,18 +78,25 @@ const (
 
 // Flags of the loop goroutine (conn.lf).
 const (
-	fCloseOnReturn uint8 = 1 << iota
-	fDraining            // LoseConnection: close once output is gone
-	fProdSelf            // the loop's producer is the transport itself
-	fProdStreaming
-	fProdPaused  // we paused the streaming producer
-	fFull        // output passed the high watermark and has not drained below the low one
-	fEpollPaused // reading is off in the loop's epoll set
-	fLost        // closed by LoseConnection: the reason is ErrConnectionDone unless connExt says otherwise
+	fDraining      uint16 = 1 << iota // LoseConnection: close once output is gone
+	fProdSelf                         // the loop's producer is the transport itself
+	fProdStreaming                    //
+	fProdPaused                       // we paused the streaming producer
+	fFull                             // output passed the high watermark and has not drained below the low one
+	fRegR                             // the poller reports read events
+	fRegW                             // the poller reports write events
+	fLost                             // the close reason is ErrConnectionDone unless connExt says otherwise
+	fReadEOF                          // the peer's FIN arrived
+	fShutWrPending                    // LoseWriteConnection: FIN once output is gone
+	fWriteShut                        // our FIN was sent
+	fLingering                        // closing: FIN sent, reading until the peer's
+	fClosed                           // the descriptor is closed
+	fSlow                             // in the loop's slow list
+	fEOFClose                         // closing on the peer's FIN: producers neither hold nor feed it
 )
 
-func (c *conn) mflag(f uint8) bool { return c.mf&f != 0 }
-func (c *conn) lflag(f uint8) bool { return c.lf&f != 0 }
+func (c *conn) mflag(f uint8) bool  { return c.mf&f != 0 }
+func (c *conn) lflag(f uint16) bool { return c.lf&f != 0 }
 
 func (c *conn) setM(f uint8, on bool) {
 	if on {
@@ -97,7 +106,7 @@ func (c *conn) setM(f uint8, on bool) {
 	}
 }
 
-func (c *conn) setL(f uint8, on bool) {
+func (c *conn) setL(f uint16, on bool) {
 	if on {
 		c.lf |= f
 	} else {
@@ -120,10 +129,13 @@ type connExt struct {
 	prod        transport.Producer // the producer as the loop knows it, unless fProdSelf
 	closeReason error
 	loseReason  error
-	watch       watchState
-	inbuf       []byte // received while paused
+	since       time.Time // last progress of output the kernel refused
+	slowIdx     int32     // index in the loop's slow list
 	lastRead    time.Time
 	idleTimer   *time.Timer
+	lingerTimer *time.Timer
+	lingerStart time.Time
+	lingerDelay time.Duration
 }
 
 // ext returns c's connExt, allocating it on first use. Any goroutine.
@@ -140,29 +152,29 @@ func (c *conn) ext() *connExt {
 
 var _ transport.Transport = (*conn)(nil)
 
-func newConn(l *loop, f *factory.Factory, local, remote net.Addr) *conn {
-	c := &conn{l: l, f: f, local: local, remote: remote, slot: -1}
-	c.state.Store(stateNew)
+func newConn(l *loop, p *Port, fd int, remote net.Addr) *conn {
+	c := &conn{l: l, p: p, remote: remote, fd: int32(fd)}
+	if !p.wildcard {
+		c.local = p.addr
+	}
 	return c
 }
-
-// opened reports whether OnOpen ran. Any goroutine.
-func (c *conn) opened() bool { return c.state.Load() != stateNew }
 
 // r returns the connection's reactor.
 func (c *conn) r() *Reactor { return c.l.r }
 
-// open builds the protocol and makes the connection. Loop goroutine.
+// open builds the protocol and makes the connection. Loop goroutine, inside
+// a dispatch.
 func (c *conn) open() {
 	r := c.r()
+	c.state.Store(stateOpen)
 	var p protocol.Protocol
-	if !c.guard("BuildProtocol", func() { p = (*c.f).BuildProtocol(c.remote) }) {
+	if !c.guard("BuildProtocol", func() { p = c.p.f.BuildProtocol(c.remote) }) {
 		return
 	}
 	if p == nil {
 		r.log.Debug().Stringer("peer", c.remote).Msg("factory refused connection")
-		c.setCloseReason(transport.Aborted(errRefused))
-		c.l.closeConn(c)
+		c.closeNow(transport.Aborted(errRefused), false)
 		return
 	}
 	c.proto = p
@@ -222,12 +234,25 @@ func (c *conn) recoverPanic(what string) {
 	}
 }
 
-// closed runs when gnet closed the connection. Loop goroutine.
-func (c *conn) closed(reason error) {
+// closeNow closes the socket (with a reset if rst) and ends the connection:
+// the producer is stopped and ConnectionLost gets the recorded reason, or
+// reason if none was recorded. Calling it again does nothing. Loop goroutine.
+func (c *conn) closeNow(reason error, rst bool) {
+	if c.lflag(fClosed) {
+		return
+	}
+	c.lf |= fClosed
+	if reason != nil {
+		c.setCloseReason(reason)
+	}
+	if reason = c.closeReason(); reason == nil {
+		reason = transport.ErrConnectionDone
+	}
 	r := c.r()
 	c.mu.Lock()
 	c.mf |= mGone | mWriteClosed
 	c.mf &^= mSelfProducer
+	out := c.outp
 	c.outp = nil
 	x := c.x.Load()
 	if x != nil {
@@ -235,14 +260,25 @@ func (c *conn) closed(reason error) {
 	}
 	c.mu.Unlock()
 	c.state.Store(stateClosed)
+	// Out of the table first: the descriptor number may be reused at once.
 	c.l.removeConn(c)
+	fd := int(c.fd)
+	if rst {
+		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
+	_ = unix.Close(fd) // also leaves the poller: whirl holds no duplicate of it
+	putOut(out)
+	putOut(c.sending)
+	c.sending, c.off = nil, 0
+	c.queued.Store(0)
 	c.l.nconns.Add(-1)
 	if x != nil {
-		c.stopWatching()
 		if x.idleTimer != nil {
 			x.idleTimer.Stop()
 		}
-		x.inbuf = nil
+		if x.lingerTimer != nil {
+			x.lingerTimer.Stop()
+		}
 		if p := x.prod; p != nil {
 			x.prod = nil
 			r.safeCall("StopProducing", p.StopProducing)
@@ -289,7 +325,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	if int64(c.pendingLocked()+len(p))+c.queued.Load() > int64(c.r().cfg.maxWrite) {
 		c.mf |= mWriteClosed
 		c.requestLocked(actOverflow)
-		return 0, transport.ErrWriteBufferOverflow
+		return 0, c.overflowError()
 	}
 	out := c.grabOut()
 	*out = append(*out, p...)
@@ -311,7 +347,7 @@ func (c *conn) WriteSequence(bufs [][]byte) error {
 	if int64(n)+c.queued.Load() > int64(c.r().cfg.maxWrite) {
 		c.mf |= mWriteClosed
 		c.requestLocked(actOverflow)
-		return transport.ErrWriteBufferOverflow
+		return c.overflowError()
 	}
 	out := c.grabOut()
 	for _, b := range bufs {
@@ -365,9 +401,26 @@ func (c *conn) finishWriteLocked() {
 	c.requestLocked(0)
 }
 
+// overflowError is what a write past the hard cap returns; the connection is
+// aborted with it wrapped.
+func (c *conn) overflowError() error {
+	return fmt.Errorf("%w: more than %d bytes buffered", transport.ErrWriteBufferOverflow, c.r().cfg.maxWrite)
+}
+
 // outPool holds output buffers between flushes: a connection holds one only
 // while it has unflushed output, so idle connections cost no buffer at all.
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxRetained is the largest output buffer given back to the pool.
+const maxRetained = 64 << 10
+
+// putOut gives an output buffer back to the pool (nil is allowed).
+func putOut(bp *[]byte) {
+	if bp != nil && cap(*bp) <= maxRetained {
+		*bp = (*bp)[:0]
+		outPool.Put(bp)
+	}
+}
 
 // grabOut returns c's output buffer, taking one from the pool if it has
 // none. c.mu held.
@@ -393,6 +446,18 @@ func (c *conn) LoseConnection() {
 	}
 	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
 	c.requestLocked(actLose)
+}
+
+// LoseWriteConnection sends a FIN once the output is flushed and keeps
+// reading. Any goroutine.
+func (c *conn) LoseWriteConnection() {
+	c.mu.Lock()
+	if c.mf&(mWriteClosed|mGone) != 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.mf |= mWriteClosed
+	c.requestLocked(actLoseWrite)
 }
 
 // AbortConnection closes at once with a reset. Any goroutine.
@@ -526,27 +591,51 @@ func (c *conn) watermarks() (high, low int) {
 // RemoteAddr returns the peer's address. Any goroutine.
 func (c *conn) RemoteAddr() net.Addr { return c.remote }
 
-// LocalAddr returns the local address. Any goroutine.
-func (c *conn) LocalAddr() net.Addr { return c.local }
+// LocalAddr returns the local address. On a port bound to a wildcard address
+// it is read from the socket the first time it is asked for while the
+// connection is open (it costs a system call, so it is not done for
+// connections that never ask); asked for the first time after the close, it
+// is the port's address. Any goroutine.
+func (c *conn) LocalAddr() net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.local != nil {
+		return c.local
+	}
+	if !c.mflag(mGone) {
+		if sa, err := unix.Getsockname(int(c.fd)); err == nil {
+			if a := sockaddrToTCP(sa); a != nil {
+				c.local = a
+				return a
+			}
+		}
+	}
+	return c.p.addr
+}
 
 // Connected reports whether the connection is open and not closing. Any goroutine.
 func (c *conn) Connected() bool { return c.state.Load() == stateOpen }
 
-// Disconnecting reports whether the connection is closing or closed. Any goroutine.
-func (c *conn) Disconnecting() bool { return c.state.Load() != stateOpen }
+// Disconnecting reports whether the connection is closing or closed (not
+// before it opened). Any goroutine.
+func (c *conn) Disconnecting() bool {
+	s := c.state.Load()
+	return s == stateDisconnecting || s == stateClosed
+}
 
 // Loop returns the connection's loop. Any goroutine.
 func (c *conn) Loop() transport.Loop { return (*connLoop)(c) }
 
 // sockopt runs fn on the descriptor while it is certainly this connection's:
-// gnet closes a descriptor only after OnClose, which takes c.mu to mark it gone.
+// the loop marks the connection gone, under c.mu, before it closes the
+// descriptor.
 func (c *conn) sockopt(fn func(fd int) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mflag(mGone) || !c.opened() {
+	if c.mflag(mGone) || c.state.Load() == stateNew {
 		return transport.ErrClosed
 	}
-	return fn(c.gc.Fd())
+	return fn(int(c.fd))
 }
 
 // SetTCPNoDelay sets TCP_NODELAY. Any goroutine.
@@ -555,9 +644,7 @@ func (c *conn) SetTCPNoDelay(noDelay bool) error {
 	if noDelay {
 		v = 1
 	}
-	return c.sockopt(func(fd int) error {
-		return os.NewSyscallError("setsockopt", unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v))
-	})
+	return c.sockopt(func(fd int) error { return socket.SetNoDelay(fd, v) })
 }
 
 // SetTCPKeepAlive sets TCP keep-alive. Any goroutine.
@@ -565,9 +652,12 @@ func (c *conn) SetTCPKeepAlive(idle, interval time.Duration, count int) error {
 	return c.sockopt(func(fd int) error { return setKeepAlive(fd, idle, interval, count) })
 }
 
+// setKeepAlive turns keep-alive on with the given idle time, interval and
+// probe count (whole seconds, at least 1; interval defaults to idle and count
+// to 9), or off for idle <= 0.
 func setKeepAlive(fd int, idle, interval time.Duration, count int) error {
 	if idle <= 0 {
-		return os.NewSyscallError("setsockopt", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 0))
+		return socket.SetKeepAlive(fd, false, 0, 0, 0)
 	}
 	if interval <= 0 {
 		interval = idle
@@ -575,23 +665,8 @@ func setKeepAlive(fd int, idle, interval time.Duration, count int) error {
 	if count <= 0 {
 		count = 9
 	}
-	secs := func(d time.Duration) int {
-		if s := int(d / time.Second); s > 0 {
-			return s
-		}
-		return 1
-	}
-	for _, o := range []struct{ level, opt, v int }{
-		{unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secs(idle)},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs(interval)},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, count},
-	} {
-		if err := unix.SetsockoptInt(fd, o.level, o.opt, o.v); err != nil {
-			return os.NewSyscallError("setsockopt", err)
-		}
-	}
-	return nil
+	secs := func(d time.Duration) int { return max(int(d/time.Second), 1) }
+	return socket.SetKeepAlive(fd, true, secs(idle), secs(interval), count)
 }
 
 // connLoop is a connection's view of its loop: callbacks scheduled through it
@@ -613,10 +688,7 @@ func (v *connLoop) CallSoon(fn func()) error { return v.l.submit(v.wrap("CallSoo
 // DeferToGoroutine runs fn on the worker pool, then then on the connection's
 // loop. Any goroutine.
 func (v *connLoop) DeferToGoroutine(fn func() (any, error), then func(any, error)) {
-	c := (*conn)(v)
-	v.l.r.workers.run(v.l, fn, func(res any, err error) {
-		c.guard("DeferToGoroutine callback", func() { then(res, err) })
-	})
+	v.l.r.workers.run(v.l, fn, then, (*conn)(v))
 }
 
 func (v *connLoop) wrap(what string, fn func()) func() {

@@ -102,9 +102,6 @@ func TestPauseStopsReadingTheSocket(t *testing.T) {
 	c := dial(t, p)
 	c.SetWriteBuffer(64 << 10)
 	tr := f.transport(t)
-	if !reactor.EpollPauseAvailable(r) {
-		t.Fatal("the loops' epoll sets were not found: read pause cannot push back (gnet changed?)")
-	}
 	const total = 64 << 20
 	w := startWriter(c, total)
 	time.Sleep(500 * time.Millisecond)
@@ -136,23 +133,6 @@ func TestPauseStopsReadingTheSocket(t *testing.T) {
 	defer mu.Unlock()
 	if got.Len() != total || !bytes.Equal(got.Bytes(), pattern(0, total)) {
 		t.Fatalf("after resume: %d of %d bytes, in order: %v", got.Len(), total, bytes.Equal(got.Bytes(), pattern(0, got.Len())))
-	}
-}
-
-func TestPausedBufferBoundWithoutEpoll(t *testing.T) {
-	f := newRecorderFactory(nil)
-	pf := factory.ForProtocol(func() protocol.Protocol {
-		return &pausing{recorder{made: f.made, lost: f.lost}}
-	})
-	r := reactor.New(reactor.WithLoops(1), reactor.WithoutEpollPause(), reactor.WithMaxPausedReadBuffer(1<<20))
-	p := listen(t, r, pf)
-	running(t, r)
-	c := dial(t, p)
-	f.transport(t)
-	startWriter(c, 16<<20)
-	reason := f.reason(t)
-	if !errors.Is(reason, transport.ErrConnectionAborted) || !errors.Is(reason, transport.ErrReadBufferOverflow) {
-		t.Fatalf("reason %v, want ErrConnectionAborted wrapping ErrReadBufferOverflow", reason)
 	}
 }
 

@@ -3,114 +3,132 @@ package reactor
 import (
 	"fmt"
 	"os"
-	"reflect"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/transport"
 )
 
-// received handles bytes read from the socket. Loop goroutine, inside a dispatch.
-func (c *conn) received(data []byte) {
-	if x := c.x.Load(); x != nil {
-		if x.idleTimer != nil {
-			x.lastRead = time.Now()
+// readWanted reports whether the socket should be read: until the peer's FIN,
+// unless the protocol paused reading; a closing connection is read (and what
+// arrives discarded) whatever the pause. Loop goroutine.
+func (c *conn) readWanted() bool {
+	if c.lf&(fReadEOF|fClosed) != 0 {
+		return false
+	}
+	return c.state.Load() != stateOpen || !c.readPaused.Load()
+}
+
+// readable reads the socket on a read event: until it is empty (a short read,
+// or EAGAIN), the peer's FIN, or maxReadsPerEvent reads, after which the rest
+// waits behind the loop's other work. hup means the peer closed or the socket
+// failed: then a short read does not prove the socket empty. Loop goroutine,
+// inside a dispatch.
+func (c *conn) readable(hup bool) {
+	buf := c.l.buf
+	for range maxReadsPerEvent {
+		if !c.readWanted() {
+			return
 		}
-		if len(x.inbuf) > 0 {
-			c.hold(x, data)
+		n, err := unix.Read(int(c.fd), buf)
+		if n > 0 {
+			c.received(buf[:n])
+			if c.lf&fClosed != 0 || (n < len(buf) && !hup) {
+				return
+			}
+			continue
+		}
+		switch {
+		case err == nil:
+			c.readEOF()
+			return
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return
+		default:
+			c.replaceCloseReason(transport.Lost(os.NewSyscallError("read", err)))
+			c.closeNow(nil, false)
 			return
 		}
 	}
-	if c.readPaused.Load() {
-		c.hold(c.ext(), data)
-		return
-	}
-	c.deliver(data)
+	_ = c.l.submit(func() {
+		if c.lf&fClosed == 0 {
+			c.readable(hup)
+		}
+	})
 }
 
-func (c *conn) deliver(data []byte) {
+// received handles bytes read from the socket. Loop goroutine, inside a
+// dispatch.
+func (c *conn) received(data []byte) {
+	if c.state.Load() != stateOpen {
+		return // closing: input is read and discarded
+	}
+	if x := c.x.Load(); x != nil && x.idleTimer != nil {
+		x.lastRead = time.Now()
+	}
 	defer c.recoverPanic("DataReceived")
 	c.proto.DataReceived(data)
 }
 
-// hold keeps data received while paused, within the bound, and makes sure
-// the socket is not read further.
-func (c *conn) hold(x *connExt, data []byte) {
-	r := c.r()
-	if len(x.inbuf)+len(data) > r.cfg.maxPaused {
-		r.log.Warn().Stringer("peer", c.remote).Int("max", r.cfg.maxPaused).Msg("paused connection received too much; aborting")
-		c.abortNow(transport.Aborted(fmt.Errorf("%w: more than %d bytes", transport.ErrReadBufferOverflow, r.cfg.maxPaused)))
+// readEOF handles the peer's FIN. Loop goroutine, inside a dispatch.
+func (c *conn) readEOF() {
+	c.lf |= fReadEOF
+	if c.lflag(fLingering) {
+		c.closeNow(nil, false) // the reason was recorded when lingering began
 		return
 	}
-	x.inbuf = append(x.inbuf, data...)
-	if c.readPaused.Load() {
-		c.setReadInterest(false)
+	if c.state.Load() != stateOpen {
+		return // closing: it ends once the output is out, without lingering
 	}
+	if hc, ok := c.proto.(protocol.HalfCloseable); ok {
+		c.guard("ReadConnectionLost", hc.ReadConnectionLost)
+		if c.lf&(fWriteShut|fClosed) == fWriteShut {
+			c.closeNow(transport.ErrConnectionDone, false)
+		}
+		return
+	}
+	c.loseOnEOF()
 }
 
-// reconcileRead applies PauseProducing/ResumeProducing. Loop goroutine.
+// loseOnEOF closes a connection whose peer sent its FIN and whose protocol
+// does not handle half-close: once written output has drained, whatever
+// producer is registered (Twisted closes at once, dropping the output).
+// Loop goroutine.
+func (c *conn) loseOnEOF() {
+	c.lf |= fEOFClose
+	c.mu.Lock()
+	c.mf |= mLosing | mWriteClosed
+	c.state.CompareAndSwap(stateOpen, stateDisconnecting)
+	c.requestLocked(actLose)
+}
+
+// reconcileRead applies PauseProducing/ResumeProducing (and a close, which
+// reads whatever the pause) to the poller, and reads at once when reading is
+// back on: with edge-triggered readiness, data that arrived meanwhile may not
+// be reported again. Loop goroutine, inside a dispatch.
 func (c *conn) reconcileRead() {
-	if c.readPaused.Load() {
-		if !c.lflag(fEpollPaused) {
-			c.setReadInterest(false)
-		}
+	want := c.readWanted()
+	if err := c.setInterest(want, c.sending != nil); err != nil {
+		c.pollFailed(err)
 		return
 	}
-	x := c.x.Load()
-	if x != nil && len(x.inbuf) > 0 && c.proto != nil && c.state.Load() == stateOpen {
-		buf := x.inbuf
-		x.inbuf = nil
-		c.deliver(buf)
-		if c.isGone() || c.lflag(fCloseOnReturn) {
-			return
-		}
-		if c.readPaused.Load() {
-			return // paused again while delivering
-		}
+	if !want {
+		return
 	}
-	if c.lflag(fEpollPaused) {
-		c.setReadInterest(true)
-	}
-	if x != nil && x.idleTimer != nil {
+	if x := c.x.Load(); x != nil && x.idleTimer != nil {
 		x.lastRead = time.Now() // a paused connection was not idle
 	}
-}
-
-// setReadInterest turns reading from the socket on or off in the loop's epoll
-// set. gnet registers a connection for EPOLLIN|EPOLLPRI, plus EPOLLOUT while
-// its outbound buffer is not empty, level-triggered, with the descriptor as
-// the event's data; whirl keeps that shape and only drops the read events.
-// gnet itself turns reading back on when it starts or stops buffering output;
-// whirl turns it off again after its own writes and when data slips in.
-// Without the loop's epoll descriptor, a pause only stops delivery, bounded
-// by WithMaxPausedReadBuffer. Loop goroutine.
-func (c *conn) setReadInterest(on bool) {
-	c.setL(fEpollPaused, !on)
-	if c.l.epfd < 0 {
-		return
-	}
-	var ev uint32
-	if on {
-		ev = unix.EPOLLIN | unix.EPOLLPRI
-	}
-	if c.gc.OutboundBuffered() > 0 {
-		ev |= unix.EPOLLOUT
-	}
-	fd := c.gc.Fd()
-	err := unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_MOD, fd, &unix.EpollEvent{Events: ev, Fd: int32(fd)})
-	if err != nil {
-		c.r().log.Warn().Err(err).Stringer("peer", c.remote).Msg("epoll_ctl for read pause failed")
-	}
+	c.readable(true)
 }
 
 // checkIdle closes the connection when nothing was received for the idle
 // timeout. Loop goroutine.
 func (c *conn) checkIdle() {
-	if c.isGone() || c.state.Load() != stateOpen {
+	if c.lf&fClosed != 0 || c.state.Load() != stateOpen {
 		return
 	}
 	r, x := c.r(), c.ext()
@@ -123,41 +141,4 @@ func (c *conn) checkIdle() {
 	r.log.Debug().Stringer("peer", c.remote).Dur("idle", idle).Msg("read idle timeout")
 	x.loseReason = fmt.Errorf("%w: %w", transport.ErrConnectionDone, transport.ErrIdleTimeout)
 	c.LoseConnection()
-}
-
-// findEpoll returns the descriptor of the epoll set behind a gnet loop, or -1.
-// gnet does not expose it: whirl reads it from the loop's poller (gnet v2.9.7's
-// eventloop.poller.fd) and checks that it is an epoll set that holds probe, a
-// descriptor gnet registered on that loop. The check runs once per loop at
-// start-up; a gnet upgrade that changes the layout makes it fail, and read
-// pauses fall back to bounded buffering (logged).
-func findEpoll(el gnet.EventLoop, probe int) (int, error) {
-	v := reflect.ValueOf(el)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return -1, fmt.Errorf("event loop is a %T", el)
-	}
-	poller := v.Elem().FieldByName("poller")
-	if !poller.IsValid() || poller.Kind() != reflect.Pointer || poller.IsNil() {
-		return -1, fmt.Errorf("no poller in %T", el)
-	}
-	fdv := poller.Elem().FieldByName("fd")
-	if !fdv.IsValid() || fdv.Kind() != reflect.Int {
-		return -1, fmt.Errorf("no descriptor in the poller of %T", el)
-	}
-	fd := int(fdv.Int())
-	link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
-	if err != nil || link != "anon_inode:[eventpoll]" {
-		return -1, fmt.Errorf("descriptor %d is %q, not an epoll set", fd, link)
-	}
-	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
-	if err != nil {
-		return -1, err
-	}
-	for _, line := range strings.Split(string(info), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "tfd:" && f[1] == strconv.Itoa(probe) {
-			return fd, nil
-		}
-	}
-	return -1, fmt.Errorf("epoll set %d does not hold the loop's connection %d", fd, probe)
 }

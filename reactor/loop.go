@@ -1,85 +1,113 @@
 package reactor
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
+	"github.com/panjf2000/gnet/v2/pkg/netpoll"
+	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"golang.org/x/sys/unix"
 
-	"github.com/whirl-go/whirl/internal/gnetlog"
 	"github.com/whirl-go/whirl/transport"
 )
 
-// loop is one gnet event loop (a gnet.Client with one loop) and whirl's state
-// for it. It implements gnet.EventHandler and transport.Loop.
-type loop struct {
-	gnet.BuiltinEventEngine
+// readBufferSize is the size of each loop's read buffer: the most one read
+// takes from a socket.
+const readBufferSize = 64 << 10
 
+// maxReadsPerEvent bounds the reads one readiness event gets before the
+// connection goes to the back of the loop's queue (edge-triggered sockets must
+// be read until they are empty, but not at everyone else's expense).
+const maxReadsPerEvent = 16
+
+// loop is one of whirl's event loops: a gnet netpoll.Poller driven by a
+// goroutine locked to its OS thread, and whirl's state for it. It implements
+// transport.Loop.
+type loop struct {
 	r      *Reactor
 	idx    int
-	cli    *gnet.Client
-	el     gnet.EventLoop
-	epfd   int           // the loop's epoll set, or -1 (see findEpoll)
-	nconns atomic.Int64  // connections assigned to this loop (for balancing)
-	gid    atomic.Uint64 // the loop goroutine's id, for Reactor.onLoop
+	poller *netpoll.Poller
+	nconns atomic.Int64 // connections assigned to this loop (for balancing)
+	tid    atomic.Int64 // the loop's OS thread, for Reactor.onLoop; 0 until it runs
 
-	mu      sync.Mutex // guards the fields below
-	depth   int        // nesting of dispatches in progress
-	dirty   []*conn    // connections to service before the dispatch ends
-	pre     []func()   // tasks submitted before the loop started
-	started bool
-	stopped bool
+	runTask  queue.Func // runs a func() task inside a dispatch
+	openTask queue.Func // opens a *conn handed over by another loop's acceptor
+
+	// trigMu orders Trigger calls (read-locked) against the poller's shutdown
+	// (locked): nothing is queued once the loop refused new work, and the
+	// poller's descriptors are never written after they were closed.
+	trigMu  sync.RWMutex
+	polling bool     // the loop goroutine runs; guarded by trigMu
+	started bool     // tasks are taken (begin); guarded by trigMu
+	stopped bool     // guarded by trigMu
+	pre     []func() // tasks submitted before start; guarded by trigMu
+	done    chan struct{}
+
+	mu    sync.Mutex // guards depth and dirty
+	depth int        // nesting of dispatches in progress
+	dirty []*conn    // connections to service before the dispatch ends
 
 	// Loop goroutine only.
-	conns   []*conn // open connections; conn.slot is the index
-	current *conn   // the connection whose gnet callback is running
-	batch   []*conn
+	conns []*conn       // open connections, indexed by descriptor
+	nopen int           // non-nil entries of conns
+	ports map[int]*Port // listening sockets this loop accepts on
+	buf   []byte        // the read buffer, shared by the loop's connections
+	batch []*conn
+	spare int // the reserved descriptor of the EMFILE trick, or -1
+
+	slow      []*conn // connections with output the kernel refused (see sweep)
+	sweepOn   bool
+	sweepTask func()
 }
 
 var _ transport.Loop = (*loop)(nil)
 
 func newLoop(r *Reactor, idx int) *loop {
-	return &loop{r: r, idx: idx}
+	l := &loop{r: r, idx: idx, spare: -1, done: make(chan struct{}), ports: make(map[int]*Port)}
+	l.runTask = func(arg any) error {
+		l.dispatch(arg.(func()))
+		return nil
+	}
+	l.openTask = func(arg any) error {
+		l.openConn(arg.(*conn))
+		return nil
+	}
+	l.sweepTask = l.sweep
+	return l
 }
 
-// start creates the gnet client, starts it and finds its EventLoop handle.
+// start opens the poller and starts the loop goroutine; it returns once the
+// loop runs. Tasks submitted so far wait for begin.
 func (l *loop) start() error {
-	cli, err := gnet.NewClient(l,
-		gnet.WithNumEventLoop(1),
-		gnet.WithLogger(gnetlog.Logger{L: l.r.log}),
-		gnet.WithTCPNoDelay(gnet.TCPDelay), // keep what the accepted socket has
-	)
+	p, err := netpoll.OpenPoller()
 	if err != nil {
 		return err
 	}
-	if err := cli.Start(); err != nil {
-		return err
-	}
-	l.cli = cli
-	el, epfd, err := controlLoop(cli, l)
-	if err != nil {
-		_ = cli.Stop()
-		return fmt.Errorf("reactor: find event loop: %w", err)
-	}
-	l.epfd = epfd
-	if l.r.cfg.noEpollPause {
-		l.epfd = -1
-	}
-	l.mu.Lock()
-	l.el = el
+	l.poller = p
+	l.buf = make([]byte, readBufferSize)
+	l.spare = openReserve()
+	running := make(chan struct{})
+	l.trigMu.Lock()
+	l.polling = true
+	l.trigMu.Unlock()
+	go l.run(running)
+	<-running
+	return nil
+}
+
+// begin lets the loop take tasks, starting with those submitted before
+// start (ports registering, say). Run calls it once every loop runs, so a
+// connection accepted on one loop can always be handed to another.
+func (l *loop) begin() error {
+	l.trigMu.Lock()
 	l.started = true
-	l.pre = append([]func(){func() { l.gid.Store(goid()) }}, l.pre...)
 	pre := l.pre
 	l.pre = nil
-	l.mu.Unlock()
+	l.trigMu.Unlock()
 	for _, fn := range pre {
 		if err := l.submit(fn); err != nil {
 			return err
@@ -88,67 +116,126 @@ func (l *loop) start() error {
 	return nil
 }
 
-// controlLoop enrolls one end of a socketpair to learn the client's loop
-// handle and its epoll set, then closes it: gnet offers no other way to run
-// tasks on a client's loop.
-func controlLoop(cli *gnet.Client, l *loop) (gnet.EventLoop, int, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, -1, os.NewSyscallError("socketpair", err)
+func (l *loop) run(running chan<- struct{}) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	l.tid.Store(threadID())
+	close(running)
+	err := l.poller.Polling(l.onEvent)
+	if err != nil && err != gerrors.ErrEngineShutdown {
+		l.r.log.Error().Err(err).Int("loop", l.idx).Msg("event loop failed")
+		l.refuseWork()
 	}
-	f0, f1 := os.NewFile(uintptr(fds[0]), "whirl-control-0"), os.NewFile(uintptr(fds[1]), "whirl-control-1")
-	defer f1.Close()
-	nc, err := net.FileConn(f0)
-	f0.Close()
-	if err != nil {
-		return nil, -1, err
-	}
-	gc, err := cli.Enroll(nc)
-	if err != nil {
-		return nil, -1, err
-	}
-	el := gc.EventLoop()
-	epfd, perr := findEpoll(el, gc.Fd())
-	_ = gc.Close()
-	if perr != nil {
-		l.r.log.Warn().Err(perr).Int("loop", l.idx).Msg("read pause cannot stop reading the socket; falling back to bounded buffering")
-	}
-	return el, epfd, nil
+	l.shutdown()
 }
 
-// stop stops the gnet client; tasks submitted afterwards fail.
+// stop makes the loop finish the tasks queued so far, close what is left and
+// return from Polling; it waits for that. Any goroutine but the loop's.
 func (l *loop) stop() {
-	l.mu.Lock()
-	l.stopped = true
-	cli := l.cli
-	l.mu.Unlock()
-	if cli != nil {
-		_ = cli.Stop()
+	l.trigMu.Lock()
+	if !l.polling || l.stopped {
+		l.stopped = true
+		l.trigMu.Unlock()
+		if l.polling {
+			<-l.done
+		}
+		return
 	}
+	l.stopped = true
+	// Tasks queued before this one run first (the queue is FIFO), and none
+	// can be queued after it.
+	err := l.poller.Trigger(queue.HighPriority, func(any) error { return gerrors.ErrEngineShutdown }, nil)
+	l.trigMu.Unlock()
+	if err != nil {
+		l.r.log.Error().Err(err).Int("loop", l.idx).Msg("could not stop event loop")
+		return
+	}
+	<-l.done
 }
 
-// submit runs fn on the loop inside a dispatch. Any goroutine.
-func (l *loop) submit(fn func()) error {
-	l.mu.Lock()
+func (l *loop) refuseWork() {
+	l.trigMu.Lock()
+	l.stopped = true
+	l.trigMu.Unlock()
+}
+
+// shutdown runs on the loop goroutine after Polling returned: it closes what
+// is left (connections the stop could not close, listeners) and the poller.
+func (l *loop) shutdown() {
+	for _, c := range l.conns {
+		if c != nil {
+			c.abortNow(transport.Aborted(ErrStopDeadline))
+		}
+	}
+	for fd, p := range l.ports {
+		delete(l.ports, fd)
+		p.closeSocket()
+	}
+	if l.spare >= 0 {
+		unix.Close(l.spare)
+		l.spare = -1
+	}
+	l.trigMu.Lock()
+	_ = l.poller.Close()
+	l.trigMu.Unlock()
+	close(l.done)
+}
+
+// trigger queues fn(arg) to run on the loop. Any goroutine.
+func (l *loop) trigger(fn queue.Func, arg any) error {
+	l.trigMu.RLock()
+	defer l.trigMu.RUnlock()
 	if l.stopped {
-		l.mu.Unlock()
 		return transport.ErrLoopStopped
 	}
 	if !l.started {
-		l.pre = append(l.pre, fn)
-		l.mu.Unlock()
-		return nil
+		return errNotStarted
 	}
-	el := l.el
-	l.mu.Unlock()
-	err := el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		l.dispatch(fn)
-		return nil
-	}))
-	if err != nil {
+	if err := l.poller.Trigger(queue.HighPriority, fn, arg); err != nil {
 		return transport.ErrLoopStopped
 	}
 	return nil
+}
+
+// submit runs fn on the loop inside a dispatch; before the loop starts, fn
+// waits for it. Any goroutine.
+func (l *loop) submit(fn func()) error {
+	err := l.trigger(l.runTask, fn)
+	if err != errNotStarted {
+		return err
+	}
+	l.trigMu.Lock()
+	defer l.trigMu.Unlock()
+	if l.started { // started meanwhile
+		if l.stopped {
+			return transport.ErrLoopStopped
+		}
+		if l.poller.Trigger(queue.HighPriority, l.runTask, fn) != nil {
+			return transport.ErrLoopStopped
+		}
+		return nil
+	}
+	if l.stopped {
+		return transport.ErrLoopStopped
+	}
+	l.pre = append(l.pre, fn)
+	return nil
+}
+
+// errNotStarted is trigger's answer before the loop started.
+var errNotStarted = errors.New("reactor: loop not started")
+
+// state reports whether the loop started and whether it stopped. Any goroutine.
+func (l *loop) state() (started, stopped bool) {
+	l.trigMu.RLock()
+	defer l.trigMu.RUnlock()
+	return l.started, l.stopped
+}
+
+// onLoop reports whether the calling goroutine is this loop's. Any goroutine.
+func (l *loop) onLoop() bool {
+	tid := l.tid.Load()
+	return tid != 0 && tid == threadID()
 }
 
 // kick makes sure c is serviced soon: at the end of the dispatch in progress on
@@ -197,113 +284,146 @@ func (l *loop) dispatch(fn func()) {
 	l.leave()
 }
 
-// closeConn closes c now, or when the gnet callback running for c returns.
+// onEvent is the poller's callback: one readiness event for one descriptor.
 // Loop goroutine.
-func (l *loop) closeConn(c *conn) {
-	if c.isGone() {
-		return
+func (l *loop) onEvent(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error {
+	if fd < len(l.conns) {
+		if c := l.conns[fd]; c != nil {
+			l.enter()
+			if c.sending != nil && writeEvent(ev, flags) {
+				c.writable()
+			}
+			if readEvent(ev, flags) && c.lf&fClosed == 0 {
+				c.readable(hangupEvent(ev, flags))
+			}
+			l.leave()
+			return nil
+		}
 	}
-	if l.current == c {
-		c.lf |= fCloseOnReturn
-		return
+	if p := l.ports[fd]; p != nil {
+		l.enter()
+		p.acceptReady()
+		l.leave()
 	}
-	_ = l.el.Close(c.gc)
+	return nil
 }
 
-// addConn and removeConn keep l.conns, the loop's open connections (a slice
-// rather than a map: it costs a pointer per connection). Loop goroutine.
+// addConn puts c in the descriptor table. Loop goroutine.
 func (l *loop) addConn(c *conn) {
-	c.slot = int32(len(l.conns))
-	l.conns = append(l.conns, c)
+	fd := int(c.fd)
+	if fd >= len(l.conns) {
+		n := max(2*len(l.conns), fd+1, 64)
+		grown := make([]*conn, n)
+		copy(grown, l.conns)
+		l.conns = grown
+	}
+	l.conns[fd] = c
+	l.nopen++
 }
 
+// removeConn takes c out of the table, before its descriptor is closed (a new
+// connection may get the same number at once). Loop goroutine.
 func (l *loop) removeConn(c *conn) {
-	i := int(c.slot)
-	if i < 0 || i >= len(l.conns) || l.conns[i] != c {
+	fd := int(c.fd)
+	if fd < len(l.conns) && l.conns[fd] == c {
+		l.conns[fd] = nil
+		l.nopen--
+	}
+	l.unwatch(c)
+}
+
+// openConn registers an accepted connection with the poller and makes it.
+// Loop goroutine.
+func (l *loop) openConn(c *conn) {
+	if err := l.poller.AddRead(&netpoll.PollAttachment{FD: int(c.fd)}, true); err != nil {
+		l.r.log.Warn().Err(err).Stringer("peer", c.remote).Msg("could not register connection; dropped")
+		unix.Close(int(c.fd))
+		l.nconns.Add(-1)
+		l.r.connDone()
 		return
 	}
-	last := len(l.conns) - 1
-	l.conns[i] = l.conns[last]
-	l.conns[i].slot = int32(i)
-	l.conns[last] = nil
-	l.conns = l.conns[:last]
-	c.slot = -1
-	if cap(l.conns) > 64 && len(l.conns) < cap(l.conns)/4 {
-		l.conns = append([]*conn(nil), l.conns...) // give back what a burst grew
-	}
-}
-
-// OnOpen runs on the loop when a connection is registered.
-func (l *loop) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil, gnet.None // the control connection
-	}
-	c.gc = gc
-	c.state.Store(stateOpen)
+	c.lf |= fRegR
 	l.addConn(c)
-	l.current = c
 	l.enter()
 	c.open()
 	l.leave()
-	l.current = nil
-	if c.lflag(fCloseOnReturn) {
-		return nil, gnet.Close
-	}
-	return nil, gnet.None
 }
 
-// OnTraffic runs on the loop when bytes arrived.
-func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		_, _ = gc.Discard(-1)
-		return gnet.None
+// Output that the kernel refused is watched by one sweep per loop, which runs
+// only while such output exists: it aborts connections whose output made no
+// progress for the write-stall timeout (or the drain timeout while closing).
+
+// watch adds c to the loop's slow connections. Loop goroutine.
+func (l *loop) watch(c *conn) {
+	x := c.ext()
+	x.since = time.Now()
+	if c.lf&fSlow != 0 {
+		return
 	}
-	data, _ := gc.Next(-1)
-	if c.state.Load() != stateOpen || c.proto == nil {
-		return gnet.None // closing: reads are no longer delivered
+	c.lf |= fSlow
+	x.slowIdx = int32(len(l.slow))
+	l.slow = append(l.slow, c)
+	if !l.sweepOn && l.sweepEvery() > 0 {
+		l.sweepOn = true
+		time.AfterFunc(l.sweepEvery(), func() { _ = l.submit(l.sweepTask) })
 	}
-	l.current = c
-	l.enter()
-	c.received(data)
-	l.leave()
-	l.current = nil
-	if c.lflag(fCloseOnReturn) {
-		return gnet.Close
-	}
-	return gnet.None
 }
 
-// OnClose runs on the loop when a connection closed, before gnet closes its
-// descriptor.
-func (l *loop) OnClose(gc gnet.Conn, err error) gnet.Action {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return gnet.None
+// unwatch removes c from the slow connections. Loop goroutine.
+func (l *loop) unwatch(c *conn) {
+	if c.lf&fSlow == 0 {
+		return
 	}
-	l.enter()
-	c.closed(l.reasonFor(c, err))
-	l.leave()
-	return gnet.None
+	c.lf &^= fSlow
+	x := c.x.Load()
+	i := int(x.slowIdx)
+	last := len(l.slow) - 1
+	l.slow[i] = l.slow[last]
+	l.slow[i].x.Load().slowIdx = int32(i)
+	l.slow[last] = nil
+	l.slow = l.slow[:last]
 }
 
-// reasonFor turns gnet's close error into the reason ConnectionLost gets.
-func (l *loop) reasonFor(c *conn, err error) error {
-	if reason := c.closeReason(); reason != nil {
-		return reason
+// sweepEvery is how often the sweep runs: an eighth of the shorter timeout,
+// between 10 ms and 1 s; 0 when neither timeout is set.
+func (l *loop) sweepEvery() time.Duration {
+	cfg := &l.r.cfg
+	d := cfg.drainTimeout
+	if s := cfg.stallTimeout; s > 0 && (d <= 0 || s < d) {
+		d = s
 	}
-	if err == nil {
-		return transport.ErrConnectionDone
+	if d <= 0 {
+		return 0
 	}
-	if errors.Is(err, io.EOF) {
-		// gnet reports EPOLLHUP/EPOLLERR as EOF too: ask the socket.
-		if soErr, e := unix.GetsockoptInt(c.gc.Fd(), unix.SOL_SOCKET, unix.SO_ERROR); e == nil && soErr != 0 {
-			return transport.Lost(os.NewSyscallError("read", unix.Errno(soErr)))
+	return min(max(d/8, 10*time.Millisecond), time.Second)
+}
+
+func (l *loop) sweep() {
+	l.sweepOn = false
+	if len(l.slow) == 0 {
+		return
+	}
+	now := time.Now()
+	cfg := &l.r.cfg
+	for i := len(l.slow) - 1; i >= 0; i-- {
+		if i >= len(l.slow) {
+			continue // aborts below may remove several
 		}
-		return transport.ErrConnectionDone
+		c := l.slow[i]
+		limit, cause := cfg.stallTimeout, transport.ErrWriteStalled
+		if c.lf&(fDraining|fShutWrPending) != 0 {
+			limit = cfg.drainTimeout
+		}
+		x := c.x.Load()
+		if limit > 0 && now.Sub(x.since) >= limit {
+			l.r.log.Warn().Stringer("peer", c.remote).Int64("buffered", c.queued.Load()).Dur("for", limit).Msg("output stalled; aborting connection")
+			c.abortNow(transport.Aborted(cause))
+		}
 	}
-	return transport.Lost(err)
+	if len(l.slow) > 0 {
+		l.sweepOn = true
+		time.AfterFunc(l.sweepEvery(), func() { _ = l.submit(l.sweepTask) })
+	}
 }
 
 // transport.Loop, for the reactor's loop 0 and each connection's loop.
@@ -321,5 +441,5 @@ func (l *loop) CallSoon(fn func()) error { return l.submit(fn) }
 
 // DeferToGoroutine runs fn on the worker pool and then on the loop. Any goroutine.
 func (l *loop) DeferToGoroutine(fn func() (any, error), then func(any, error)) {
-	l.r.workers.run(l, fn, then)
+	l.r.workers.run(l, fn, then, nil)
 }

@@ -26,14 +26,13 @@ type config struct {
 	drainTimeout  time.Duration
 	stopTimeout   time.Duration
 	workers       int
-	enrollWorkers int
+	lingerTimeout time.Duration
 	highWater     int
 	lowWater      int
 	maxWrite      int
 	maxPaused     int
 	idleTimeout   time.Duration
 	stallTimeout  time.Duration
-	noEpollPause  bool // tests: pause by buffering only
 }
 
 func newConfig(opts []Option) config {
@@ -71,11 +70,8 @@ func newConfig(opts []Option) config {
 	if c.maxPaused <= 0 {
 		c.maxPaused = 4 << 20
 	}
-	if c.enrollWorkers <= 0 {
-		c.enrollWorkers = c.loops
-		if c.enrollWorkers < 2 {
-			c.enrollWorkers = 2
-		}
+	if c.lingerTimeout <= 0 {
+		c.lingerTimeout = 5 * time.Second
 	}
 	return c
 }
@@ -87,8 +83,9 @@ func newConfig(opts []Option) config {
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
 // WithLogger sets the logger. The default is silent: the reactor logs nothing
-// unless given a logger. gnet's own log lines go to the same logger (gnet keeps
-// one process-wide logger: with several reactors, the last one started wins).
+// unless given a logger. (gnet's pollers log only if their epoll/kqueue wait
+// itself fails, through gnet's process-wide logger; whirl then logs the
+// failure here too.)
 // Any goroutine.
 func WithLogger(l zerolog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -157,13 +154,24 @@ func WithWriteWatermarks(high, low int) Option {
 // Any goroutine.
 func WithMaxWriteBuffer(n int) Option { return func(c *config) { c.maxWrite = n } }
 
-// WithMaxPausedReadBuffer bounds the received data a paused connection may hold
-// (default 4 MiB). whirl stops reading the socket of a paused connection, but
-// gnet re-arms reading by itself in a few cases and up to one read (64 KiB) can
-// slip through each time; data beyond the bound aborts the connection with
-// transport.ErrReadBufferOverflow.
+// WithMaxPausedReadBuffer bounded the received data a paused connection could
+// hold when reads could slip through a pause.
+//
+// Deprecated: a paused connection is no longer read at all (its read interest
+// leaves the poller), so it holds nothing and the bound is never reached. The
+// option is accepted and ignored.
 // Any goroutine.
 func WithMaxPausedReadBuffer(n int) Option { return func(c *config) { c.maxPaused = n } }
+
+// WithLingerTimeout bounds the lingering close: after LoseConnection (or a
+// graceful Stop) has flushed the output and sent the FIN, the connection
+// reads and discards input until the peer's FIN, so that the kernel does not
+// reset the connection and drop output the peer has not received yet. After d
+// it closes anyway: cleanly if the peer acknowledged every byte, else with a
+// reason matching transport.ErrConnectionLost and transport.ErrLingerTimeout.
+// Default 5 s.
+// Any goroutine.
+func WithLingerTimeout(d time.Duration) Option { return func(c *config) { c.lingerTimeout = d } }
 
 // WithReadIdleTimeout closes a connection cleanly when nothing was received
 // for d (reset on each read; paused connections are not timed). The reason

@@ -6,39 +6,25 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/transport"
 )
-
-// maxRetained is the largest output buffer given back to the pool after a flush.
-const maxRetained = 64 << 10
-
-// While gnet holds output for a connection, whirl checks on a timer how much
-// is left (gnet has no "drained" event): every millisecond while the output
-// moves, backing off to drainMaxCheck while it does not.
-const (
-	drainFirstCheck = time.Millisecond
-	drainMaxCheck   = 50 * time.Millisecond
-)
-
-// watchState tracks a connection whose output waits in gnet's buffer.
-type watchState struct {
-	on    bool
-	timer *time.Timer
-	left  int       // bytes left at the last progress
-	since time.Time // time of the last progress
-	delay time.Duration
-}
 
 // service flushes pending output and carries out requested actions.
 // Loop goroutine.
 func (c *conn) service() {
+	if c.lf&fClosed != 0 {
+		return
+	}
 	c.mu.Lock()
-	bp := c.outp
-	c.outp = nil
+	var bp *[]byte
+	if c.sending == nil { // else the write event takes the output in order
+		bp = c.outp
+		c.outp = nil
+	}
 	acts := c.acts
 	c.acts = 0
 	c.mf &^= mFlushPending
-	gone := c.mflag(mGone)
 	wPaused := c.mflag(mWPaused)
 	changed := c.mflag(mProdChanged)
 	self, streaming := c.mflag(mSelfProducer), c.mflag(mStreaming)
@@ -48,29 +34,19 @@ func (c *conn) service() {
 		prod = x.producer
 	}
 	c.mu.Unlock()
-	if gone || c.lflag(fCloseOnReturn) {
-		return
-	}
 	r := c.r()
 	switch {
 	case acts&actOverflow != 0:
+		putOut(bp)
 		r.log.Warn().Stringer("peer", c.remote).Int("max", r.cfg.maxWrite).Msg("write buffer overflow; aborting connection")
-		c.abortNow(transport.Aborted(fmt.Errorf("%w: more than %d bytes buffered", transport.ErrWriteBufferOverflow, r.cfg.maxWrite)))
+		c.abortNow(transport.Aborted(c.overflowError()))
 		return
 	case acts&actAbort != 0:
+		putOut(bp)
 		c.abortNow(transport.ErrConnectionAborted)
 		return
 	}
-	if bp != nil {
-		if buf := *bp; len(buf) > 0 {
-			_, _ = c.gc.Write(buf) // on error gnet closes the connection (OnClose)
-		}
-		if cap(*bp) <= maxRetained {
-			*bp = (*bp)[:0]
-			outPool.Put(bp)
-		}
-	}
-	if c.isGone() {
+	if bp != nil && !c.flush(bp) {
 		return
 	}
 	if changed {
@@ -87,18 +63,106 @@ func (c *conn) service() {
 			}
 		}
 	}
-	if acts&actLose != 0 {
-		c.lf |= fDraining
+	if acts&actLoseWrite != 0 {
+		c.lf |= fShutWrPending
 	}
-	if acts&actRead != 0 {
+	if acts&(actLose|actRead) != 0 {
+		if acts&actLose != 0 {
+			c.lf |= fDraining
+		}
 		c.reconcileRead()
-		if c.isGone() || c.lflag(fCloseOnReturn) {
+	}
+	if c.lf&fClosed == 0 {
+		c.afterOutput()
+	}
+}
+
+// flush writes bp to the socket, keeping what the kernel refuses in
+// c.sending (and asking for the write event). It reports whether the
+// connection is still open. Loop goroutine.
+func (c *conn) flush(bp *[]byte) bool {
+	buf := *bp
+	if len(buf) == 0 {
+		putOut(bp)
+		return true
+	}
+	n, err := writeFD(int(c.fd), buf)
+	if n == len(buf) {
+		putOut(bp)
+		return true
+	}
+	if err != nil && err != unix.EAGAIN {
+		putOut(bp)
+		c.closeNow(transport.Lost(fmt.Errorf("write: %w", err)), false)
+		return false
+	}
+	c.sending, c.off = bp, int32(n)
+	c.queued.Store(int64(len(buf) - n))
+	if err := c.setInterest(c.readWanted(), true); err != nil {
+		c.pollFailed(err)
+		return false
+	}
+	c.l.watch(c)
+	return true
+}
+
+// writable runs on the write event: it writes what the kernel refused before,
+// then what was written meanwhile, and checks the drain. Loop goroutine.
+func (c *conn) writable() {
+	buf := (*c.sending)[c.off:]
+	n, err := writeFD(int(c.fd), buf)
+	if err != nil && err != unix.EAGAIN {
+		c.closeNow(transport.Lost(fmt.Errorf("write: %w", err)), false)
+		return
+	}
+	if n <= 0 {
+		return
+	}
+	c.ext().since = time.Now() // progress
+	if n < len(buf) {
+		c.off += int32(n)
+		c.queued.Store(int64(len(buf) - n))
+		c.afterOutput()
+		return
+	}
+	putOut(c.sending)
+	c.sending, c.off = nil, 0
+	c.queued.Store(0)
+	c.l.unwatch(c)
+	c.mu.Lock()
+	bp := c.outp
+	c.outp = nil
+	c.mu.Unlock()
+	if bp != nil && !c.flush(bp) {
+		return
+	}
+	if c.sending == nil {
+		if err := c.setInterest(c.readWanted(), false); err != nil {
+			c.pollFailed(err)
 			return
 		}
 	}
 	c.afterOutput()
 }
 
+// writeFD writes buf, retrying on EINTR; n is never negative.
+func writeFD(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		return max(n, 0), err
+	}
+}
+
+// pollFailed ends a connection the poller refused to watch.
+func (c *conn) pollFailed(err error) {
+	c.r().log.Error().Err(err).Stringer("peer", c.remote).Msg("poller refused the connection; aborting it")
+	c.abortNow(transport.Aborted(err))
+}
+
+// isGone reports whether the connection is closed. Any goroutine.
 func (c *conn) isGone() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -139,16 +203,25 @@ func (c *conn) producerChanged(p transport.Producer, self, streaming bool) {
 	}
 }
 
-// afterOutput looks at what gnet still holds after a flush: watermarks, the
-// write-stall watch, the end of a LoseConnection. Loop goroutine.
-func (c *conn) afterOutput() {
-	left := c.gc.OutboundBuffered()
-	c.queued.Store(int64(left))
-	if left == 0 && c.lf&(fFull|fDraining) == 0 && c.x.Load() == nil {
-		return // the common case: everything went out, nothing to watch
+// buffered returns the output not yet taken by the kernel: what the kernel
+// refused plus what was written since. Loop goroutine.
+func (c *conn) buffered() int {
+	if c.sending == nil {
+		return 0 // service and writable flush whirl's buffer before they look
 	}
-	if c.lflag(fEpollPaused) && left > 0 {
-		c.setReadInterest(false) // gnet turned reading back on when it buffered
+	c.mu.Lock()
+	n := c.pendingLocked()
+	c.mu.Unlock()
+	return int(c.queued.Load()) + n
+}
+
+// afterOutput looks at the output after a flush or a write event:
+// watermarks, and when it is all gone, pull producers and closes.
+// Loop goroutine.
+func (c *conn) afterOutput() {
+	left := c.buffered()
+	if left == 0 && c.lf&(fFull|fDraining|fShutWrPending) == 0 && c.x.Load() == nil {
+		return // the common case: everything went out, nothing to do
 	}
 	high, low := c.watermarks()
 	if left > high && !c.lflag(fFull) {
@@ -157,18 +230,15 @@ func (c *conn) afterOutput() {
 			c.lf |= fProdPaused
 			c.r().safeCall("PauseProducing", p.PauseProducing)
 		}
-		if n := c.notifier(); n != nil {
+		if n := c.notifier(); n != nil && c.lf&fClosed == 0 {
 			c.guard("WriteBufferFull", n.WriteBufferFull)
 		}
 	} else if c.lflag(fFull) && left < low {
 		c.drained()
 	}
-	if left > 0 {
-		c.startWatching(left)
-		return
+	if left == 0 && c.lf&fClosed == 0 {
+		c.empty()
 	}
-	c.stopWatching()
-	c.empty()
 }
 
 // drained runs when output fell below the low watermark after being full.
@@ -178,28 +248,39 @@ func (c *conn) drained() {
 		c.lf &^= fProdPaused
 		c.r().safeCall("ResumeProducing", p.ResumeProducing)
 	}
-	if n := c.notifier(); n != nil && !c.isGone() {
+	if n := c.notifier(); n != nil && c.lf&fClosed == 0 {
 		c.guard("WriteBufferDrained", n.WriteBufferDrained)
 	}
 }
 
-// empty runs when all output left whirl's and gnet's buffers.
+// empty runs when all output left whirl's buffers.
 func (c *conn) empty() {
 	// As Twisted's doWrite: a pull producer, or a streaming one still
-	// paused, is asked for more; only then may a LoseConnection finish.
+	// paused, is asked for more; only then may a close go on.
 	p := c.producer()
+	if c.lf&fEOFClose != 0 {
+		p = nil // the peer is gone: no more is asked for, nothing holds the close
+	}
 	if p != nil && (!c.lflag(fProdStreaming) || c.lflag(fProdPaused)) {
 		c.lf &^= fProdPaused
 		c.r().safeCall("ResumeProducing", p.ResumeProducing)
 		return
 	}
-	if !c.lflag(fDraining) {
+	if c.lf&fShutWrPending != 0 && c.lf&fDraining == 0 {
+		c.mu.Lock()
+		pending := c.pendingLocked() > 0
+		c.mu.Unlock()
+		if !pending {
+			c.halfClose()
+		}
+		return
+	}
+	if !c.lflag(fDraining) || c.lflag(fLingering) {
 		return
 	}
 	// As Twisted's ITransport.loseConnection promises: not closed while a
-	// producer is registered. A producer that is itself a transport and has
-	// gone (the other side of a relay) no longer holds the close up.
-	if p != nil && producerAlive(p) {
+	// producer is registered, unless it is a transport that has gone.
+	if p != nil && transport.HoldsClose(p) {
 		return
 	}
 	c.mu.Lock()
@@ -208,98 +289,106 @@ func (c *conn) empty() {
 	if pending {
 		return // serviced again soon
 	}
-	// FIN after the data already queued in the kernel.
-	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
+	c.finishLose()
+}
+
+// halfClose sends the FIN of LoseWriteConnection. Loop goroutine.
+func (c *conn) halfClose() {
+	c.lf &^= fShutWrPending
+	c.lf |= fWriteShut
+	if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
+		c.closeNow(transport.Lost(fmt.Errorf("shutdown: %w", err)), false)
+		return
+	}
+	if hc, ok := c.proto.(protocol.HalfCloseable); ok {
+		c.guard("WriteConnectionLost", hc.WriteConnectionLost)
+	}
+	if c.lf&(fReadEOF|fClosed) == fReadEOF {
+		c.closeNow(transport.ErrConnectionDone, false)
+	}
+}
+
+// finishLose ends a LoseConnection once the output is out: FIN, then the
+// lingering close, unless the peer's FIN is already in. Loop goroutine.
+func (c *conn) finishLose() {
 	reason := transport.ErrConnectionDone
 	if x := c.x.Load(); x != nil && x.loseReason != nil {
 		reason = x.loseReason
 	}
+	if c.lf&fWriteShut == 0 {
+		c.lf |= fWriteShut
+		if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
+			c.closeNow(transport.Lost(fmt.Errorf("shutdown: %w", err)), false)
+			return
+		}
+	}
+	if c.lflag(fReadEOF) {
+		c.closeNow(reason, false)
+		return
+	}
+	// Linger: read and discard until the peer's FIN, so that closing does
+	// not make the kernel reset the connection and drop what it still holds
+	// for the peer; or until the peer acknowledged every byte (FIN included),
+	// after which nothing of ours can be lost.
+	c.lf |= fLingering
 	c.setCloseReason(reason)
-	c.l.closeConn(c)
+	x := c.ext()
+	x.lingerStart = time.Now()
+	x.lingerDelay = lingerFirstCheck
+	x.lingerTimer = time.AfterFunc(x.lingerDelay, func() { _ = c.l.submit(c.lingerCheck) })
+	c.reconcileRead()
 }
 
-func (c *conn) startWatching(left int) {
-	w := &c.ext().watch
-	now := time.Now()
-	if !w.on {
-		w.on, w.left, w.since, w.delay = true, left, now, drainFirstCheck
-	} else if left < w.left {
-		w.left, w.since, w.delay = left, now, drainFirstCheck
-	}
-	if w.timer == nil {
-		w.timer = time.AfterFunc(w.delay, func() { _ = c.l.submit(c.watchTick) })
-	} else {
-		w.timer.Reset(w.delay)
-	}
-}
+// While lingering, the loop checks how much the peer has not acknowledged:
+// after a millisecond, doubling to lingerMaxCheck.
+const (
+	lingerFirstCheck = time.Millisecond
+	lingerMaxCheck   = 100 * time.Millisecond
+)
 
-func (c *conn) stopWatching() {
-	if x := c.x.Load(); x != nil && x.watch.on {
-		x.watch.on = false
-		x.watch.timer.Stop()
-	}
-}
-
-// watchTick checks progress of output held by gnet. Loop goroutine.
-func (c *conn) watchTick() {
-	w := &c.ext().watch
-	if !w.on || c.isGone() || c.lflag(fCloseOnReturn) {
+// lingerCheck ends a lingering close once the peer acknowledged every byte;
+// at the linger timeout it closes anyway, as lost if bytes are still not
+// acknowledged. Loop goroutine.
+func (c *conn) lingerCheck() {
+	if c.lf&fClosed != 0 {
 		return
 	}
-	left := c.gc.OutboundBuffered()
-	c.queued.Store(int64(left))
-	if _, low := c.watermarks(); c.lflag(fFull) && left < low {
-		c.drained()
-		if c.isGone() {
-			return
-		}
-	}
-	if left == 0 {
-		c.stopWatching()
-		c.empty()
+	x := c.x.Load()
+	n, err := unacked(int(c.fd))
+	if err == nil && n == 0 {
+		c.closeNow(nil, false) // with the reason recorded when lingering began
 		return
 	}
-	now := time.Now()
-	if left < w.left {
-		w.left, w.since, w.delay = left, now, drainFirstCheck
-	} else {
-		r := c.r()
-		limit, cause := r.cfg.stallTimeout, transport.ErrWriteStalled
-		if c.lflag(fDraining) {
-			limit = r.cfg.drainTimeout
-		}
-		if limit > 0 && now.Sub(w.since) >= limit {
-			r.log.Warn().Stringer("peer", c.remote).Int("buffered", left).Dur("for", limit).Msg("output stalled; aborting connection")
-			c.abortNow(transport.Aborted(cause))
-			return
-		}
-		if w.delay *= 2; w.delay > drainMaxCheck {
-			w.delay = drainMaxCheck
-		}
+	limit := c.r().cfg.lingerTimeout
+	waited := time.Since(x.lingerStart)
+	if waited < limit {
+		x.lingerDelay = min(2*x.lingerDelay, lingerMaxCheck, limit-waited)
+		x.lingerTimer.Reset(x.lingerDelay)
+		return
 	}
-	w.timer.Reset(w.delay)
+	cause := fmt.Errorf("%w after %v", transport.ErrLingerTimeout, limit)
+	if err == nil {
+		cause = fmt.Errorf("%w after %v with %d bytes not acknowledged", transport.ErrLingerTimeout, limit, n)
+	}
+	c.replaceCloseReason(transport.Lost(cause))
+	c.closeNow(nil, false)
+}
+
+// replaceCloseReason records err even if a clean reason was recorded.
+// Loop goroutine.
+func (c *conn) replaceCloseReason(err error) {
+	c.lf &^= fLost
+	c.ext().closeReason = err
 }
 
 // abortNow closes the connection with a reset. Loop goroutine.
 func (c *conn) abortNow(reason error) {
-	c.mu.Lock()
-	gone := c.mflag(mGone)
-	c.mf |= mWriteClosed
-	c.mu.Unlock()
-	if gone || c.lflag(fCloseOnReturn) {
+	if c.lf&fClosed != 0 {
 		return
 	}
 	c.state.Store(stateDisconnecting)
-	c.setCloseReason(reason)
-	_ = c.gc.SetLinger(0)
-	c.l.closeConn(c)
-}
-
-// producerAlive reports whether p may still produce: a transport producer
-// that is closing or closed may not.
-func producerAlive(p transport.Producer) bool {
-	if t, ok := p.(transport.Transport); ok {
-		return t.Connected()
+	if c.lflag(fLingering) {
+		c.replaceCloseReason(reason) // the linger's clean reason no longer holds
 	}
-	return true
+	c.closeNow(reason, true)
 }

@@ -1,54 +1,61 @@
 package reactor
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/panjf2000/gnet/v2/pkg/netpoll"
+	"github.com/panjf2000/gnet/v2/pkg/socket"
 	"golang.org/x/sys/unix"
 
 	"github.com/whirl-go/whirl/factory"
-	"github.com/whirl-go/whirl/transport"
 )
 
-// Accept back-off after a failed accept (EMFILE and the like).
 const (
+	// maxAcceptsPerEvent bounds the accepts of one readiness event before
+	// the rest waits behind the loop's other work.
+	maxAcceptsPerEvent = 64
+	// Accept back-off after a failed accept (EMFILE and the like).
 	acceptFirstBackoff = 5 * time.Millisecond
 	acceptMaxBackoff   = 500 * time.Millisecond
+	// shedAfter is how long running out of descriptors may last before the
+	// acceptor sheds waiting connections with the reserved descriptor.
+	shedAfter = time.Second
+	// maxShed bounds the connections shed at once.
+	maxShed = 256
 )
 
 // Port is a listening TCP socket: Twisted's IListeningPort.
 type Port struct {
-	r    *Reactor
-	f    factory.Factory
-	ln   *net.TCPListener
-	addr net.Addr
+	r        *Reactor
+	f        factory.Factory
+	fd       int
+	addr     net.Addr
+	wildcard bool  // bound to the unspecified address
+	l        *loop // the loop that accepts for it
 
-	mu        sync.Mutex
-	accepting bool
-	stopped   bool
-	closing   chan struct{}
-	done      chan struct{}
-	inflight  sync.WaitGroup
+	mu         sync.Mutex
+	stopped    bool // StopListening was called
+	sockClosed bool
+	done       chan struct{} // closed once the socket is closed
+
+	// Loop goroutine only.
+	failingSince time.Time
+	backoff      time.Duration
+	waiting      bool // a back-off timer will retry the accept
 }
 
-type handoff struct {
-	c *net.TCPConn
-	p *Port
-	// near is closed by the enroll worker once it handed c over; set when c's
-	// descriptor is near RLIMIT_NOFILE (see enrollWorker).
-	near chan struct{}
-}
-
-// ListenTCP binds addr ("host:port"; port 0 picks a free one) and serves it
-// with f: Twisted's listenTCP. It works before Run (connections are accepted
-// once Run starts) and while the reactor runs. The factory's StartFactory runs
-// here, on the calling goroutine, if this is its first port. Any goroutine.
+// ListenTCP binds addr ("host:port"; port 0 picks a free one; an empty host
+// listens on every address, IPv4 and IPv6) and serves it with f: Twisted's
+// listenTCP. It works before Run (connections are accepted once Run starts)
+// and while the reactor runs. The socket gets SO_REUSEADDR, and accepted
+// connections TCP_NODELAY (Nagle off, as Go's net does). The factory's
+// StartFactory runs here, on the calling goroutine, if this is its first
+// port. Any goroutine.
 func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
 	if f == nil {
 		return nil, errors.New("reactor: ListenTCP with a nil factory")
@@ -58,81 +65,64 @@ func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
 	if r.stopping {
 		return nil, ErrStopped
 	}
-	// Keep-alive is set once on the listening socket, which accepted sockets
-	// inherit on Linux, instead of by Go on every accepted one (four
-	// setsockopt calls per connection).
-	lc := net.ListenConfig{Control: r.listenControl, KeepAlive: -1}
-	nl, err := lc.Listen(context.Background(), "tcp", addr)
+	fd, err := r.listenSocket(addr)
 	if err != nil {
 		return nil, err
 	}
-	ln := nl.(*net.TCPListener)
-	if r.cfg.backlog > 0 {
-		if err := setBacklog(ln, r.cfg.backlog); err != nil {
-			ln.Close()
-			return nil, err
-		}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("getsockname", err)
 	}
-	p := &Port{r: r, f: f, ln: ln, addr: ln.Addr(), closing: make(chan struct{}), done: make(chan struct{})}
+	ta := sockaddrToTCP(sa)
+	p := &Port{r: r, f: f, fd: fd, addr: ta, wildcard: ta.IP.IsUnspecified(), done: make(chan struct{})}
 	if err := r.factoryStart(f); err != nil {
-		ln.Close()
+		unix.Close(fd)
 		return nil, err
 	}
 	r.ports[p] = struct{}{}
-	if r.running {
-		p.startAccepting()
+	p.l = r.loops[r.nextPort%len(r.loops)]
+	r.nextPort++
+	if err := p.l.submit(p.register); err != nil {
+		delete(r.ports, p)
+		unix.Close(fd)
+		return nil, ErrStopped
 	}
-	r.log.Debug().Stringer("addr", p.addr).Msg("listening")
+	r.log.Debug().Stringer("addr", p.addr).Int("loop", p.l.idx).Msg("listening")
 	return p, nil
 }
 
-func (r *Reactor) listenControl(network, address string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		s := int(fd)
-		if r.cfg.reusePort {
-			if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); serr != nil {
-				return
-			}
-		}
-		if r.cfg.readBuffer > 0 {
-			if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_RCVBUF, r.cfg.readBuffer); serr != nil {
-				return
-			}
-		}
-		if r.cfg.writeBuffer > 0 {
-			if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_SNDBUF, r.cfg.writeBuffer); serr != nil {
-				return
-			}
-		}
-		idle, interval, count := 15*time.Second, 15*time.Second, 9 // Go's defaults
-		if r.cfg.keepAliveSet {
-			idle, interval, count = r.cfg.keepAlive, r.cfg.keepInterval, r.cfg.keepCount
-		}
-		if err := setKeepAlive(s, idle, interval, count); err != nil {
-			serr = err
-		}
-	})
+// listenSocket creates the listening socket with gnet's socket package.
+func (r *Reactor) listenSocket(addr string) (int, error) {
+	type opt = socket.Option[int]
+	opts := []opt{{SetSockOpt: socket.SetReuseAddr, Opt: 1}}
+	if r.cfg.reusePort {
+		opts = append(opts, opt{SetSockOpt: socket.SetReuseport, Opt: 1})
+	}
+	if r.cfg.readBuffer > 0 {
+		opts = append(opts, opt{SetSockOpt: socket.SetRecvBuffer, Opt: r.cfg.readBuffer})
+	}
+	if r.cfg.writeBuffer > 0 {
+		opts = append(opts, opt{SetSockOpt: socket.SetSendBuffer, Opt: r.cfg.writeBuffer})
+	}
+	// Keep-alive is set once on the listening socket, which accepted sockets
+	// inherit, instead of on every accepted one.
+	idle, interval, count := 15*time.Second, 15*time.Second, 9 // Go's defaults
+	if r.cfg.keepAliveSet {
+		idle, interval, count = r.cfg.keepAlive, r.cfg.keepInterval, r.cfg.keepCount
+	}
+	opts = append(opts, opt{SetSockOpt: func(fd, _ int) error { return setKeepAlive(fd, idle, interval, count) }})
+	fd, _, err := socket.TCPSocket("tcp", addr, true, opts, nil)
 	if err != nil {
-		return err
+		return -1, err
 	}
-	if serr != nil {
-		return fmt.Errorf("reactor: listening socket options: %w", serr)
+	if r.cfg.backlog > 0 {
+		if err := unix.Listen(fd, r.cfg.backlog); err != nil {
+			unix.Close(fd)
+			return -1, os.NewSyscallError("listen", err)
+		}
 	}
-	return nil
-}
-
-// setBacklog calls listen(2) again: Linux updates the backlog of a listening socket.
-func setBacklog(ln *net.TCPListener, backlog int) error {
-	rc, err := ln.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var lerr error
-	if err := rc.Control(func(fd uintptr) { lerr = unix.Listen(int(fd), backlog) }); err != nil {
-		return err
-	}
-	return os.NewSyscallError("listen", lerr)
+	return fd, nil
 }
 
 // factoryStart and factoryStop keep Twisted's doStart/doStop count per factory.
@@ -172,13 +162,12 @@ func (r *Reactor) factoryStop(f factory.Factory) {
 // Any goroutine.
 func (p *Port) Addr() net.Addr { return p.addr }
 
-// StopListening closes the listening socket and waits until the port's accept
-// loop and its connections in hand-off are done; connections already open stay
+// StopListening closes the listening socket; connections already open stay
 // open. If this was the factory's last port, StopFactory runs on the calling
-// goroutine. Called on one of the reactor's loops (from a callback), it closes
-// the socket and returns at once; the waiting and StopFactory go on in the
-// background, since hand-offs may need that loop. Calling it again does
-// nothing. Any goroutine.
+// goroutine. It returns once the socket is closed, except when called on
+// another of the reactor's loops than the port's (from a callback): it then
+// returns at once, and the close and StopFactory finish in the background.
+// Calling it again does nothing. Any goroutine.
 func (p *Port) StopListening() error {
 	p.mu.Lock()
 	if p.stopped {
@@ -186,24 +175,28 @@ func (p *Port) StopListening() error {
 		return nil
 	}
 	p.stopped = true
-	accepting := p.accepting
-	close(p.closing)
 	p.mu.Unlock()
 
-	err := p.ln.Close()
-	if p.r.onLoop() {
-		go p.finishStop(accepting)
-		return err
+	switch started, stopped := p.l.state(); {
+	case !started || stopped:
+		p.closeSocket() // no loop accepts on it
+	case p.l.onLoop():
+		p.unregister()
+	default:
+		if err := p.l.submit(p.unregister); err != nil {
+			p.closeSocket()
+		}
+		if p.r.onLoop() {
+			go p.finishStop()
+			return nil
+		}
 	}
-	p.finishStop(accepting)
-	return err
+	p.finishStop()
+	return nil
 }
 
-func (p *Port) finishStop(accepting bool) {
-	if accepting {
-		<-p.done
-	}
-	p.inflight.Wait()
+func (p *Port) finishStop() {
+	<-p.done
 	p.r.mu.Lock()
 	delete(p.r.ports, p)
 	p.r.mu.Unlock()
@@ -211,108 +204,141 @@ func (p *Port) finishStop(accepting bool) {
 	p.r.log.Debug().Stringer("addr", p.addr).Msg("stopped listening")
 }
 
-// startAccepting starts the accept loop. Called with r.mu held.
-func (p *Port) startAccepting() {
+func (p *Port) isStopped() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped || p.accepting {
+	return p.stopped
+}
+
+// closeSocket closes the listening socket once. Any goroutine, when no loop
+// accepts on it.
+func (p *Port) closeSocket() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.sockClosed {
+		p.sockClosed = true
+		unix.Close(p.fd)
+		close(p.done)
+	}
+}
+
+// register adds the listening socket to its loop's poller. Loop goroutine.
+func (p *Port) register() {
+	if p.isStopped() {
 		return
 	}
-	p.accepting = true
-	go p.acceptLoop()
+	if err := p.l.poller.AddRead(&netpoll.PollAttachment{FD: p.fd}, true); err != nil {
+		p.r.log.Error().Err(err).Stringer("addr", p.addr).Msg("could not watch the listening socket")
+		return
+	}
+	p.l.ports[p.fd] = p
+	p.acceptReady() // connections that queued before Run
 }
 
-func (p *Port) acceptLoop() {
-	defer close(p.done)
-	backoff := time.Duration(0)
-	for {
-		c, err := p.ln.AcceptTCP()
+// unregister removes the listening socket from its loop and closes it.
+// Loop goroutine.
+func (p *Port) unregister() {
+	if p.l.ports[p.fd] == p {
+		delete(p.l.ports, p.fd)
+		_ = p.l.poller.Delete(p.fd)
+	}
+	p.closeSocket()
+}
+
+// acceptReady accepts what is waiting, up to maxAcceptsPerEvent at a time.
+// The listening socket is edge-triggered: it is accepted from until EAGAIN.
+// Loop goroutine.
+func (p *Port) acceptReady() {
+	if p.waiting || p.l.ports[p.fd] != p {
+		return // a back-off timer will try again; or stopped
+	}
+	for range maxAcceptsPerEvent {
+		nfd, sa, err := socket.Accept(p.fd)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			switch err {
+			case unix.EAGAIN:
+				p.failingSince, p.backoff = time.Time{}, 0
 				return
+			case unix.EINTR, unix.ECONNABORTED:
+				continue
 			}
-			p.r.readFDLimit()
-			if backoff == 0 {
-				backoff = acceptFirstBackoff
-			} else if backoff *= 2; backoff > acceptMaxBackoff {
-				backoff = acceptMaxBackoff
-			}
-			p.r.log.Warn().Err(err).Stringer("addr", p.addr).Dur("backoff", backoff).Msg("accept failed; backing off")
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-p.closing:
-				t.Stop()
-				return
-			}
-			continue
+			p.acceptFailed(err)
+			return
 		}
-		backoff = 0
-		p.inflight.Add(1)
-		p.r.connStart()
-		h := handoff{c: c, p: p}
-		if p.r.nearFDLimit(c) {
-			// Accept nothing until the worker has enrolled c: the descriptor
-			// its reserve frees must go to Enroll's dup, not to our next accept.
-			h.near = make(chan struct{})
-		}
-		p.r.handoff <- h
-		if h.near != nil {
-			<-h.near
+		p.failingSince, p.backoff = time.Time{}, 0
+		p.r.accepted(p, nfd, sa)
+		if p.l.ports[p.fd] != p {
+			return // a callback stopped the port
 		}
 	}
+	_ = p.l.submit(p.acceptReady)
 }
 
-// enrollWorker hands accepted connections to a loop. gnet's Enroll duplicates
-// the descriptor, so each worker keeps one descriptor in reserve and, when the
-// accepted descriptor is near the limit, gives it up for the duplicate (the
-// accept loop waits meanwhile, so that the freed slot goes to the duplicate):
-// running out of descriptors makes accept fail and back off, not drop
-// connections already accepted.
-func (r *Reactor) enrollWorker() {
-	defer r.workersWG.Done()
-	reserve := openReserve()
-	for h := range r.handoff {
-		if reserve >= 0 && h.near != nil {
-			unix.Close(reserve)
-			reserve = -1
-		}
-		r.enroll(h)
-		if reserve < 0 {
-			reserve = openReserve()
-		}
-		if h.near != nil {
-			close(h.near)
+// acceptFailed backs off after a failed accept. Out of descriptors, waiting
+// clients stay in the backlog at first (they are served if descriptors come
+// back soon); when it lasts longer than shedAfter, the acceptor sheds them
+// with the reserved descriptor, so they hear at once instead of hanging.
+// Loop goroutine.
+func (p *Port) acceptFailed(err error) {
+	now := time.Now()
+	if p.failingSince.IsZero() {
+		p.failingSince = now
+	}
+	shed := 0
+	switch err {
+	case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+		if now.Sub(p.failingSince) >= shedAfter {
+			shed = p.l.shed(p.fd)
 		}
 	}
-	if reserve >= 0 {
-		unix.Close(reserve)
+	if p.backoff == 0 {
+		p.backoff = acceptFirstBackoff
+	} else if p.backoff *= 2; p.backoff > acceptMaxBackoff {
+		p.backoff = acceptMaxBackoff
 	}
+	p.r.logAcceptError(p.addr, err, shed, now.Sub(p.failingSince))
+	p.waiting = true
+	time.AfterFunc(p.backoff, func() {
+		_ = p.l.submit(func() {
+			p.waiting = false
+			p.acceptReady()
+		})
+	})
 }
 
-// nearFDLimit reports whether c's descriptor is close to RLIMIT_NOFILE: the
-// kernel hands out the lowest free descriptor, so a high one means few are
-// left, and Enroll's dup may need the reserve.
-func (r *Reactor) nearFDLimit(c *net.TCPConn) bool {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return true
+// shed accepts and closes waiting connections with the reserved descriptor
+// (Twisted's and libev's trick: close the spare, accept, close, reopen). It
+// returns how many it shed. Loop goroutine.
+func (l *loop) shed(lfd int) int {
+	n := 0
+	for n < maxShed {
+		if l.spare < 0 {
+			if l.spare = openReserve(); l.spare < 0 {
+				return n
+			}
+		}
+		unix.Close(l.spare)
+		nfd, _, err := socket.Accept(lfd)
+		if err == nil {
+			unix.Close(nfd)
+			n++
+		}
+		l.spare = openReserve()
+		if err != nil {
+			return n
+		}
 	}
-	fd := 0
-	if rc.Control(func(f uintptr) { fd = int(f) }) != nil {
-		return true
-	}
-	return uint64(fd)+64 >= r.fdLimit.Load()
+	return n
 }
 
-// readFDLimit caches RLIMIT_NOFILE's soft limit (at Run, and again after each
-// failed accept, in case it changed).
-func (r *Reactor) readFDLimit() {
-	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-		lim.Cur = 0 // unknown: always use the reserve
+// logAcceptError logs a failed accept at most once a second per reactor.
+func (r *Reactor) logAcceptError(addr net.Addr, err error, shed int, since time.Duration) {
+	now := time.Now().UnixNano()
+	last := r.acceptLogged.Load()
+	if now-last < int64(time.Second) || !r.acceptLogged.CompareAndSwap(last, now) {
+		return
 	}
-	r.fdLimit.Store(lim.Cur)
+	r.log.Warn().Err(os.NewSyscallError("accept", err)).Stringer("addr", addr).Int("shed", shed).Dur("failing_for", since).Msg("accept failed; backing off")
 }
 
 func openReserve() int {
@@ -323,29 +349,58 @@ func openReserve() int {
 	return fd
 }
 
-func (r *Reactor) enroll(h handoff) {
-	defer h.p.inflight.Done()
-	l := r.pickLoop()
+// accepted gives a new connection to the loop with the fewest connections.
+// Loop goroutine of p.
+func (r *Reactor) accepted(p *Port, fd int, sa unix.Sockaddr) {
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	l := r.pickLoop(p.l)
 	l.nconns.Add(1)
-	c := newConn(l, &h.p.f, h.c.LocalAddr(), h.c.RemoteAddr())
-	_, err := l.cli.EnrollContext(h.c, c) // closes h.c
-	if err != nil || !c.opened() {
+	r.connStart()
+	c := newConn(l, p, fd, sockaddrToTCP(sa))
+	if l == p.l {
+		l.openConn(c)
+		return
+	}
+	if err := l.trigger(l.openTask, c); err != nil {
+		// That loop is stopping: keep the connection here.
 		l.nconns.Add(-1)
-		r.connDone()
-		if err == nil {
-			err = transport.ErrClosed
-		}
-		r.log.Warn().Err(err).Stringer("peer", c.remote).Msg("could not hand connection to a loop; dropped")
+		p.l.nconns.Add(1)
+		c.l = p.l
+		p.l.openConn(c)
 	}
 }
 
-// pickLoop returns the loop with the fewest connections.
-func (r *Reactor) pickLoop() *loop {
-	best := r.loops[0]
-	for _, l := range r.loops[1:] {
+// pickLoop returns the loop with the fewest connections, home on a tie.
+func (r *Reactor) pickLoop(home *loop) *loop {
+	best := home
+	for _, l := range r.loops {
 		if l.nconns.Load() < best.nconns.Load() {
 			best = l
 		}
 	}
 	return best
+}
+
+// sockaddrToTCP converts an accepted or bound address; the IP is copied, so
+// the Sockaddr is not kept alive.
+func sockaddrToTCP(sa unix.Sockaddr) *net.TCPAddr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		ip := make(net.IP, net.IPv4len)
+		copy(ip, sa.Addr[:])
+		return &net.TCPAddr{IP: ip, Port: sa.Port}
+	case *unix.SockaddrInet6:
+		ip := make(net.IP, net.IPv6len)
+		copy(ip, sa.Addr[:])
+		a := &net.TCPAddr{IP: ip, Port: sa.Port}
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			} else {
+				a.Zone = strconv.Itoa(int(sa.ZoneId))
+			}
+		}
+		return a
+	}
+	return &net.TCPAddr{}
 }

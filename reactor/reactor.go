@@ -1,14 +1,10 @@
 package reactor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
-	"runtime"
 	"runtime/debug"
-	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,30 +26,30 @@ var (
 	ErrStopDeadline = errors.New("reactor: stop deadline passed")
 )
 
-// Reactor runs protocols on gnet's event loops: Twisted's reactor. Create it
-// with New, add ports with ListenTCP, then Run it. A Reactor runs once.
+// Reactor runs protocols on event loops driven by gnet's pollers: Twisted's
+// reactor. Create it with New, add ports with ListenTCP, then Run it. A
+// Reactor runs once.
 type Reactor struct {
 	cfg     config
 	log     zerolog.Logger
 	loops   []*loop
 	workers *workerPool
-	handoff chan handoff
 
 	mu        sync.Mutex
 	running   bool
 	stopping  bool
 	ports     map[*Port]struct{}
+	nextPort  int // ports are spread over the loops round-robin
 	factories map[factory.Factory]int
 	hooks     []func(context.Context) error
 	stopReq   chan struct{} // closed when Stop begins
 	stopped   chan struct{} // closed when Stop ends
-	workersWG sync.WaitGroup
 
 	connMu sync.Mutex
 	live   int
 	idle   chan struct{}
 
-	fdLimit atomic.Uint64 // RLIMIT_NOFILE's soft limit, see readFDLimit
+	acceptLogged atomic.Int64 // when an accept error was last logged (unix ns)
 }
 
 // New returns a reactor configured by opts. Nothing runs until Run. Any goroutine.
@@ -66,7 +62,6 @@ func New(opts ...Option) *Reactor {
 		factories: make(map[factory.Factory]int),
 		stopReq:   make(chan struct{}),
 		stopped:   make(chan struct{}),
-		handoff:   make(chan handoff, 128),
 	}
 	r.workers = newWorkerPool(cfg.workers)
 	for i := 0; i < cfg.loops; i++ {
@@ -75,8 +70,8 @@ func New(opts ...Option) *Reactor {
 	return r
 }
 
-// Run starts the event loops and the accept loops of the ports listening so
-// far, then blocks until ctx is done or Stop is called. When ctx ends, Run
+// Run starts the event loops, which accept on the ports listening so far,
+// then blocks until ctx is done or Stop is called. When ctx ends, Run
 // stops the reactor gracefully with the WithStopTimeout deadline. It returns
 // after the stop is complete: nil, or the error that kept the reactor from
 // starting. Any goroutine, once.
@@ -91,20 +86,25 @@ func (r *Reactor) Run(ctx context.Context) error {
 		return ErrStopped
 	}
 	r.running = true
-	r.readFDLimit()
+	var err error
 	for _, l := range r.loops {
-		if err := l.start(); err != nil {
-			r.mu.Unlock()
-			r.stopLoops()
-			return err
+		if err = l.start(); err != nil {
+			break
 		}
 	}
-	for i := 0; i < r.cfg.enrollWorkers; i++ {
-		r.workersWG.Add(1)
-		go r.enrollWorker()
+	for _, l := range r.loops {
+		if err == nil {
+			err = l.begin()
+		}
 	}
-	for p := range r.ports {
-		p.startAccepting()
+	if err != nil {
+		r.stopping = true
+		r.mu.Unlock()
+		r.stopLoops()
+		r.workers.stop()
+		close(r.stopReq)
+		close(r.stopped)
+		return err
 	}
 	r.mu.Unlock()
 	r.log.Debug().Int("loops", len(r.loops)).Msg("reactor running")
@@ -137,12 +137,12 @@ func (r *Reactor) OnShutdown(fn func(ctx context.Context) error) {
 // Calls after the first wait for the first to finish.
 //
 // Stop blocks until the stop is over, except when called on one of the
-// reactor's loops (from a callback): the stop then goes on in the background
-// and Stop returns nil at once, since the loop must keep running for
-// connections to close. Any goroutine.
+// reactor's loops (from a callback): the stop then goes on in the background,
+// with the same ctx and so the same deadline, and Stop returns nil at once,
+// since the loop must keep running for connections to close. Any goroutine.
 func (r *Reactor) Stop(ctx context.Context) error {
 	if r.onLoop() {
-		go func() { _ = r.Stop(context.WithoutCancel(ctx)) }()
+		go func() { _ = r.Stop(ctx) }()
 		return nil
 	}
 	r.mu.Lock()
@@ -170,17 +170,19 @@ func (r *Reactor) Stop(ctx context.Context) error {
 		_ = p.StopListening()
 	}
 	if running {
-		close(r.handoff)
-		r.workersWG.Wait()
 		r.eachLoop(func(l *loop) {
 			for _, c := range l.conns {
-				c.LoseConnection()
+				if c != nil {
+					c.LoseConnection()
+				}
 			}
 		})
 		if !r.waitIdle(ctx) {
 			r.eachLoop(func(l *loop) {
-				for _, c := range slices.Clone(l.conns) {
-					c.abortNow(transport.Aborted(ErrStopDeadline))
+				for _, c := range l.conns {
+					if c != nil {
+						c.abortNow(transport.Aborted(ErrStopDeadline))
+					}
 				}
 			})
 			actx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -300,7 +302,7 @@ func (r *Reactor) CallFromGoroutine(fn func()) error {
 // t.Loop().DeferToGoroutine, calls then on the connection's loop. Any
 // goroutine.
 func (r *Reactor) DeferToGoroutine(fn func() (any, error), then func(result any, err error)) {
-	r.workers.run(r.loops[0], fn, then)
+	r.workers.run(r.loops[0], fn, then, nil)
 }
 
 // Now returns the reactor's current time. Any goroutine.
@@ -328,26 +330,16 @@ func (r *Reactor) logPanic(what string, pe *transport.PanicError, peer net.Addr)
 	e.Msg("panic in callback recovered")
 }
 
-// onLoop reports whether the caller runs on one of the reactor's loops. It
-// reads the goroutine id from the stack header: fine for rare calls (Stop,
-// StopListening), never on a per-message path.
+// onLoop reports whether the caller runs on one of the reactor's loops: each
+// loop runs on a locked OS thread, whose id it recorded when it started, and
+// a locked thread runs no other goroutine. A system call, for rare calls
+// (Stop, StopListening) only.
 func (r *Reactor) onLoop() bool {
-	id := goid()
+	tid := threadID()
 	for _, l := range r.loops {
-		if l.gid.Load() == id {
+		if l.tid.Load() == tid {
 			return true
 		}
 	}
 	return false
-}
-
-func goid() uint64 {
-	var buf [64]byte
-	s := buf[:runtime.Stack(buf[:], false)]
-	s = bytes.TrimPrefix(s, []byte("goroutine "))
-	if i := bytes.IndexByte(s, ' '); i > 0 {
-		s = s[:i]
-	}
-	id, _ := strconv.ParseUint(string(s), 10, 64)
-	return id
 }

@@ -25,6 +25,7 @@ type job struct {
 	l    *loop
 	fn   func() (any, error)
 	then func(any, error)
+	c    *conn // the connection whose loop runs then, or nil for the reactor's
 }
 
 func newWorkerPool(max int) *workerPool {
@@ -33,13 +34,19 @@ func newWorkerPool(max int) *workerPool {
 	return p
 }
 
-func (p *workerPool) run(l *loop, fn func() (any, error), then func(any, error)) {
+// run queues fn; then runs on l (guarded by c if it is not nil). After the
+// pool stopped, then is called with ErrLoopStopped on a new goroutine.
+// Any goroutine.
+func (p *workerPool) run(l *loop, fn func() (any, error), then func(any, error), c *conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
+		if then != nil {
+			go l.r.callStopped(then)
+		}
 		return
 	}
-	p.queue = append(p.queue, job{l, fn, then})
+	p.queue = append(p.queue, job{l, fn, then, c})
 	if p.idle > 0 {
 		p.cond.Signal()
 		return
@@ -69,8 +76,7 @@ func (p *workerPool) work() {
 		p.mu.Unlock()
 		res, err := callJob(j.fn)
 		if j.then != nil {
-			then := j.then
-			_ = j.l.submit(func() { then(res, err) })
+			j.finish(res, err)
 		}
 		p.mu.Lock()
 	}
@@ -85,10 +91,35 @@ func callJob(fn func() (any, error)) (res any, err error) {
 	return fn()
 }
 
+// finish runs then on the job's loop, or, if that loop stopped, calls it with
+// ErrLoopStopped here. Worker goroutine.
+func (j job) finish(res any, err error) {
+	then, c := j.then, j.c
+	task := func() { then(res, err) }
+	if c != nil {
+		task = func() { c.guard("DeferToGoroutine callback", func() { then(res, err) }) }
+	}
+	if j.l.submit(task) != nil {
+		j.l.r.callStopped(then)
+	}
+}
+
+// stop ends the workers; jobs still queued get ErrLoopStopped. Any goroutine.
 func (p *workerPool) stop() {
 	p.mu.Lock()
 	p.stopped = true
+	queued := p.queue
 	p.queue = nil
 	p.cond.Broadcast()
 	p.mu.Unlock()
+	for _, j := range queued {
+		if j.then != nil {
+			go j.l.r.callStopped(j.then)
+		}
+	}
+}
+
+// callStopped calls then with ErrLoopStopped, logging a panic. Any goroutine.
+func (r *Reactor) callStopped(then func(any, error)) {
+	r.safeCall("DeferToGoroutine callback", func() { then(nil, transport.ErrLoopStopped) })
 }

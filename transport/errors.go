@@ -39,6 +39,11 @@ var (
 	// because its buffered output made no progress for the write-stall
 	// timeout (or, while closing, the drain timeout).
 	ErrWriteStalled = errors.New("transport: write stalled")
+	// ErrLingerTimeout is wrapped in the reason of a connection whose
+	// lingering close (after LoseConnection's FIN, waiting for the peer's)
+	// timed out while the peer had not acknowledged every byte: some output
+	// may not have reached it. The reason matches ErrConnectionLost.
+	ErrLingerTimeout = errors.New("transport: linger timeout")
 	// ErrAlreadyCalled is returned by a DelayedCall method once the call ran.
 	ErrAlreadyCalled = errors.New("transport: delayed call already called")
 	// ErrAlreadyCancelled is returned by a DelayedCall method once it was cancelled.

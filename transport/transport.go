@@ -14,15 +14,17 @@ import (
 // buffer and flushed, with everything else written in the same callback, in one
 // system call when the callback returns.
 type Transport interface {
-	// Write copies p into the connection's output buffer and returns len(p),
-	// or 0 and ErrClosed once the connection is closed or closing. Bytes are
-	// sent in the order of the Write calls; bytes of one call are never split
-	// by another call's. Any goroutine.
+	// Write copies p into the connection's output buffer and returns len(p)
+	// and nil. It returns 0 and ErrClosed once the connection is closed or
+	// closing (or its write side was shut with LoseWriteConnection), and 0
+	// and an error matching ErrWriteBufferOverflow when p would take the
+	// buffered output past the hard cap: the connection is then aborted with
+	// that reason. Bytes are sent in the order of the Write calls; bytes of
+	// one call are never split by another call's. Any goroutine.
 	io.Writer
 
 	// WriteSequence writes the buffers in order, as one Write of their
-	// concatenation would. It returns ErrClosed once the connection is closed
-	// or closing. Any goroutine.
+	// concatenation would, with Write's errors. Any goroutine.
 	WriteSequence(bufs [][]byte) error
 
 	// LoseConnection closes the connection cleanly: no more data is delivered
@@ -32,6 +34,14 @@ type Transport interface {
 	// peer that stops reading for too long gets the connection aborted.
 	// Calling it again does nothing. Any goroutine.
 	LoseConnection()
+
+	// LoseWriteConnection closes the write side only (Twisted's
+	// ITCPTransport.loseWriteConnection): everything already written is
+	// flushed, then a FIN is sent, and reading goes on. A protocol that
+	// implements protocol.HalfCloseable gets WriteConnectionLost once the
+	// FIN is sent. Later writes fail with ErrClosed. The connection closes
+	// when the peer's FIN arrives too. Any goroutine.
+	LoseWriteConnection()
 
 	// AbortConnection closes the connection at once, dropping buffered output
 	// and sending a reset; ConnectionLost gets a reason matching
@@ -63,7 +73,7 @@ type Transport interface {
 
 	// Disconnecting reports whether the connection is closing or closed:
 	// LoseConnection or AbortConnection was called, or the connection ended.
-	// Any goroutine.
+	// It is false before the connection opened. Any goroutine.
 	Disconnecting() bool
 
 	// RegisterProducer makes p the producer of this connection's output
@@ -123,6 +133,34 @@ type Producer interface {
 	StopProducing()
 }
 
+// ProducerWrapper is implemented by a producer that stands in for another
+// (a policy's proxy, say): WrappedProducer returns the producer it passes its
+// calls to. [HoldsClose] looks through it. Any goroutine may call it.
+type ProducerWrapper interface {
+	Producer
+	WrappedProducer() Producer
+}
+
+// HoldsClose reports whether a registered producer p holds up a
+// LoseConnection (see RegisterProducer): every producer does, except one
+// that is a Transport no longer connected (the other side of a relay that
+// went, or a transport registered as its own producer), looking through
+// ProducerWrapper proxies. Transports call it on their loop; it is safe from
+// any goroutine.
+func HoldsClose(p Producer) bool {
+	for p != nil {
+		if t, ok := p.(Transport); ok {
+			return t.Connected()
+		}
+		w, ok := p.(ProducerWrapper)
+		if !ok {
+			return true
+		}
+		p = w.WrappedProducer()
+	}
+	return false
+}
+
 // Loop is what a protocol may ask of the event loop that runs it. The reactor
 // package implements it on gnet's loops; transporttest implements it on a fake
 // clock.
@@ -139,7 +177,10 @@ type Loop interface {
 
 	// DeferToGoroutine runs fn on a bounded pool of worker goroutines, where
 	// it may block, then calls then(result, err) on the loop. A panic in fn is
-	// passed to then as a *PanicError. Any goroutine.
+	// passed to then as a *PanicError. If the loop has stopped (before fn
+	// runs, or before then can run on it), then is still called, once, with
+	// an error matching ErrLoopStopped, on another goroutine; then is never
+	// dropped. Any goroutine.
 	DeferToGoroutine(fn func() (any, error), then func(result any, err error))
 }
 

@@ -31,10 +31,22 @@
 //
 // # Differences from a real connection
 //
-// The transport closes at once: after LoseConnection or AbortConnection it is
-// no longer connected and further writes fail with [transport.ErrClosed], as
-// whirl's contract requires. It never calls the protocol back: a test that
-// wants ConnectionLost calls it itself, with the reason it wants to exercise.
+// The transport has no output buffer to drain, so it closes as soon as the
+// reactor's rules let it: AbortConnection closes it at once, and so does
+// LoseConnection, unless a registered producer holds the close up (every
+// producer does, except a transport that is no longer connected: see
+// [transport.HoldsClose]). Then the transport is disconnecting, not
+// connected, still takes writes, and closes ([Transport.Disconnected]) when
+// the producer unregisters. Once closed, writes fail with
+// [transport.ErrClosed], as whirl's contract requires. LoseWriteConnection
+// shuts the write side only ([Transport.WriteClosed]); the transport stays
+// connected until LoseConnection or AbortConnection, since no peer's FIN
+// ever arrives.
+//
+// It never calls the protocol back: a test that wants ConnectionLost,
+// ReadConnectionLost or WriteConnectionLost calls it itself, with the reason
+// it wants to exercise. Nor does it call the producer: a test pauses,
+// resumes or stops it through [Transport.Producer].
 //
 // Nothing runs on a goroutine of its own. DelayedCall callbacks, CallSoon
 // functions and DeferToGoroutine's then run on the goroutine that calls

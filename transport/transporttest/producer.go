@@ -3,13 +3,15 @@ package transporttest
 import "github.com/whirl-go/whirl/transport"
 
 // RegisterProducer records p as the producer, as Twisted's StringTransport
-// does: it never pauses or resumes it by itself (a test does, through
-// [Transport.Producer]). It returns transport.ErrProducerRegistered if one is
-// registered, transport.ErrClosed after close. Any goroutine.
+// does: it never pauses, resumes or stops it by itself (a test does, through
+// [Transport.Producer]). While it is registered, a LoseConnection waits for
+// it if transport.HoldsClose(p) (see [Transport.LoseConnection]). It returns
+// transport.ErrProducerRegistered if one is registered, transport.ErrClosed
+// once the transport is closed or its write side shut. Any goroutine.
 func (t *Transport) RegisterProducer(p transport.Producer, streaming bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closing {
+	if t.closed || t.wclosed {
 		return transport.ErrClosed
 	}
 	if t.producer != nil {
@@ -19,11 +21,15 @@ func (t *Transport) RegisterProducer(p transport.Producer, streaming bool) error
 	return nil
 }
 
-// UnregisterProducer forgets the producer. Any goroutine.
+// UnregisterProducer forgets the producer. If a LoseConnection was waiting
+// for it, the transport closes now. Any goroutine.
 func (t *Transport) UnregisterProducer() {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.producer = nil
-	t.mu.Unlock()
+	if t.closing {
+		t.closed = true
+	}
 }
 
 // Producer returns the registered producer (nil if none) and whether it was
@@ -59,7 +65,8 @@ func (t *Transport) Paused() bool {
 	return t.paused
 }
 
-// StopProducing loses the connection, as a real transport does. Any goroutine.
+// StopProducing loses the connection, as a real transport does: it is
+// LoseConnection. Any goroutine.
 func (t *Transport) StopProducing() { t.LoseConnection() }
 
 // SetWriteWatermarks records the watermarks (0 keeps a value); see

@@ -12,9 +12,12 @@ import (
 // It records what is written to it, and how it was closed, for a test to
 // check; it sends nothing anywhere and never calls the protocol back.
 //
-// It closes at once: after LoseConnection or AbortConnection it is
-// disconnecting and disconnected, and writes and socket options fail with
-// transport.ErrClosed.
+// It closes as the reactor does, but without waiting for output to drain:
+// AbortConnection closes it at once; LoseConnection closes it at once unless
+// a registered producer holds the close up ([transport.HoldsClose]), in
+// which case it is disconnecting, still takes writes, and closes when the
+// producer unregisters. Once closed, writes and socket options fail with
+// transport.ErrClosed. LoseWriteConnection shuts the write side only.
 //
 // A Transport must be made with [New] or [NewWithLoop]. Every method is safe
 // to call from any goroutine.
@@ -25,8 +28,10 @@ type Transport struct {
 	out      []byte
 	local    net.Addr
 	remote   net.Addr
-	closing  bool
+	closing  bool // LoseConnection or AbortConnection was called
+	closed   bool // Disconnected: closing, and no producer holds it up
 	aborted  bool
+	wclosed  bool // LoseWriteConnection was called
 	noDelay  bool
 	idle     time.Duration
 	interval time.Duration
@@ -60,12 +65,13 @@ func NewWithLoop(l *Loop) *Transport {
 }
 
 // Write appends a copy of p to the recorded output and returns len(p), or 0
-// and transport.ErrClosed after LoseConnection or AbortConnection.
-// Any goroutine.
+// and transport.ErrClosed once the transport is closed (see Disconnected) or
+// its write side was shut with LoseWriteConnection. While a LoseConnection
+// waits for a producer, writes are still taken. Any goroutine.
 func (t *Transport) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closing {
+	if t.closed || t.wclosed {
 		return 0, transport.ErrClosed
 	}
 	t.out = append(t.out, p...)
@@ -73,12 +79,11 @@ func (t *Transport) Write(p []byte) (int, error) {
 }
 
 // WriteSequence appends each buffer to the recorded output, in order, or
-// returns transport.ErrClosed after LoseConnection or AbortConnection.
-// Any goroutine.
+// returns transport.ErrClosed when Write would. Any goroutine.
 func (t *Transport) WriteSequence(bufs [][]byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closing {
+	if t.closed || t.wclosed {
 		return transport.ErrClosed
 	}
 	for _, b := range bufs {
@@ -102,33 +107,82 @@ func (t *Transport) Clear() {
 	t.out = t.out[:0]
 }
 
-// LoseConnection closes the transport: Connected reports false and
-// Disconnecting and Disconnected true. The recorded output is kept. Calling it
-// again, or after AbortConnection, does nothing. Any goroutine.
+// LoseConnection closes the transport cleanly, by the reactor's rules
+// without the drain: it is disconnecting (Connected reports false and
+// Disconnecting true) and, unless a registered producer holds the close up
+// (transport.HoldsClose: any producer except a transport that is no longer
+// connected, looking through transport.ProducerWrapper proxies), closed
+// (Disconnected reports true). While a producer holds it up, writes are
+// still taken and the transport closes when the producer unregisters.
+// Calling it again (or StopProducing) while it waits checks the producer
+// again, as a real transport does when a relay's other side went; after
+// close it does nothing. The recorded output is kept. Any goroutine.
 func (t *Transport) LoseConnection() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.closing = true
+	for {
+		t.mu.Lock()
+		if t.closed {
+			t.mu.Unlock()
+			return
+		}
+		t.closing = true
+		p := t.producer
+		t.mu.Unlock()
+		// Without t.mu: the producer may be this transport, whose
+		// Connected takes it.
+		holds := p != nil && transport.HoldsClose(p)
+		t.mu.Lock()
+		if t.producer == p {
+			if !holds {
+				t.closed = true
+			}
+			t.mu.Unlock()
+			return
+		}
+		t.mu.Unlock() // the producer changed meanwhile: look again
+	}
 }
 
-// AbortConnection closes the transport as LoseConnection does, and makes
-// Aborted report true. The recorded output is kept. Any goroutine.
+// LoseWriteConnection shuts the write side, as a half-close does: from then
+// on Write and WriteSequence fail with transport.ErrClosed, and WriteClosed
+// reports true. Reading is not affected: the transport stays connected
+// (Connected true, Disconnecting false) until LoseConnection or
+// AbortConnection. It never calls the protocol's WriteConnectionLost (see
+// the package documentation); a test that wants it calls it. The recorded
+// output is kept. Any goroutine.
+func (t *Transport) LoseWriteConnection() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.wclosed = true
+}
+
+// WriteClosed reports whether LoseWriteConnection was called. Any goroutine.
+func (t *Transport) WriteClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.wclosed
+}
+
+// AbortConnection closes the transport at once, even with a producer
+// registered, and makes Aborted report true. The recorded output is kept.
+// Any goroutine.
 func (t *Transport) AbortConnection() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closing = true
+	t.closed = true
 	t.aborted = true
 }
 
 // Connected reports whether neither LoseConnection nor AbortConnection was
-// called. Any goroutine.
+// called. LoseWriteConnection leaves the transport connected. Any goroutine.
 func (t *Transport) Connected() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return !t.closing
 }
 
-// Disconnecting reports whether LoseConnection or AbortConnection was called.
+// Disconnecting reports whether LoseConnection or AbortConnection was called:
+// the transport is closing (a producer holds a LoseConnection up) or closed.
 // Any goroutine.
 func (t *Transport) Disconnecting() bool {
 	t.mu.Lock()
@@ -136,10 +190,13 @@ func (t *Transport) Disconnecting() bool {
 	return t.closing
 }
 
-// Disconnected reports whether the transport is closed. This transport closes
-// at once, so it is the same as Disconnecting. Any goroutine.
+// Disconnected reports whether the transport is closed: AbortConnection was
+// called, or LoseConnection was and no producer holds it up (any more).
+// Any goroutine.
 func (t *Transport) Disconnected() bool {
-	return t.Disconnecting()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
 }
 
 // Aborted reports whether AbortConnection was called. Any goroutine.
@@ -180,11 +237,12 @@ func (t *Transport) SetRemoteAddr(addr net.Addr) {
 }
 
 // SetTCPNoDelay records noDelay for NoDelay to report. It returns
-// transport.ErrClosed after LoseConnection or AbortConnection. Any goroutine.
+// transport.ErrClosed once the transport is closed (see Disconnected).
+// Any goroutine.
 func (t *Transport) SetTCPNoDelay(noDelay bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closing {
+	if t.closed {
 		return transport.ErrClosed
 	}
 	t.noDelay = noDelay
@@ -200,11 +258,12 @@ func (t *Transport) NoDelay() bool {
 }
 
 // SetTCPKeepAlive records its arguments for KeepAlive to report. It returns
-// transport.ErrClosed after LoseConnection or AbortConnection. Any goroutine.
+// transport.ErrClosed once the transport is closed (see Disconnected).
+// Any goroutine.
 func (t *Transport) SetTCPKeepAlive(idle, interval time.Duration, count int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closing {
+	if t.closed {
 		return transport.ErrClosed
 	}
 	t.idle, t.interval, t.count = idle, interval, count
