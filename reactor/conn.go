@@ -412,7 +412,7 @@ func (c *conn) overflowError() error {
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // maxRetained is the largest output buffer given back to the pool.
-const maxRetained = 64 << 10
+const maxRetained = 256 << 10
 
 // putOut gives an output buffer back to the pool (nil is allowed).
 func putOut(bp *[]byte) {

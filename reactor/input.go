@@ -21,6 +21,12 @@ func (c *conn) readWanted() bool {
 	return c.state.Load() != stateOpen || !c.readPaused.Load()
 }
 
+// readReg reports whether the poller should report read events: read
+// interest leaves it only for a pause; after the peer's FIN an
+// edge-triggered registration stays quiet, and removing it would cost a
+// system call for nothing. Loop goroutine.
+func (c *conn) readReg() bool { return c.readWanted() || c.lf&fReadEOF != 0 }
+
 // readable reads the socket on a read event: until it is empty (a short read,
 // or EAGAIN), the peer's FIN, or maxReadsPerEvent reads, after which the rest
 // waits behind the loop's other work. hup means the peer closed or the socket
@@ -112,7 +118,7 @@ func (c *conn) loseOnEOF() {
 // be reported again. Loop goroutine, inside a dispatch.
 func (c *conn) reconcileRead() {
 	want := c.readWanted()
-	if err := c.setInterest(want, c.sending != nil); err != nil {
+	if err := c.setInterest(c.readReg(), c.sending != nil); err != nil {
 		c.pollFailed(err)
 		return
 	}

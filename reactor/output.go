@@ -98,7 +98,7 @@ func (c *conn) flush(bp *[]byte) bool {
 	}
 	c.sending, c.off = bp, int32(n)
 	c.queued.Store(int64(len(buf) - n))
-	if err := c.setInterest(c.readWanted(), true); err != nil {
+	if err := c.setInterest(c.readReg(), true); err != nil {
 		c.pollFailed(err)
 		return false
 	}
@@ -137,7 +137,7 @@ func (c *conn) writable() {
 		return
 	}
 	if c.sending == nil {
-		if err := c.setInterest(c.readWanted(), false); err != nil {
+		if err := c.setInterest(c.readReg(), false); err != nil {
 			c.pollFailed(err)
 			return
 		}
@@ -315,16 +315,18 @@ func (c *conn) finishLose() {
 	if x := c.x.Load(); x != nil && x.loseReason != nil {
 		reason = x.loseReason
 	}
+	if c.lflag(fReadEOF) {
+		// The peer's FIN is in: closing sends ours after the data, and
+		// nothing unread is left to make the kernel reset instead.
+		c.closeNow(reason, false)
+		return
+	}
 	if c.lf&fWriteShut == 0 {
 		c.lf |= fWriteShut
 		if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
 			c.closeNow(transport.Lost(fmt.Errorf("shutdown: %w", err)), false)
 			return
 		}
-	}
-	if c.lflag(fReadEOF) {
-		c.closeNow(reason, false)
-		return
 	}
 	// Linger: read and discard until the peer's FIN, so that closing does
 	// not make the kernel reset the connection and drop what it still holds

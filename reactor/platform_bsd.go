@@ -7,6 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// listenEdge says how listening sockets are registered: edge-triggered on
+// kqueue, accepting until EAGAIN, since gnet's kqueue poller cannot remove a
+// read filter (a level-triggered listener could not be silenced during a
+// back-off).
+const listenEdge = true
+
 // Readiness as kqueue reports it: one event per filter.
 func readEvent(ev netpoll.IOEvent, _ netpoll.IOFlags) bool { return ev == unix.EVFILT_READ }
 

@@ -7,6 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// listenEdge says how listening sockets are registered: level-triggered on
+// Linux, one accept per readiness event (as gnet's acceptor does: a burst is
+// taken over several poller rounds, and a lone connection costs no accept
+// that ends in EAGAIN); a back-off removes the listener from the poller.
+const listenEdge = false
+
 // threadID returns the calling OS thread's id.
 func threadID() int64 { return int64(unix.Gettid()) }
 

@@ -2,6 +2,7 @@
 
 package reactor
 
-// gnet's poll_opt build tag stores a pointer in epoll's event data, which
-// whirl's read pause (input.go) would overwrite: whirl refuses to build with it.
+// gnet's poll_opt build tag changes pkg/netpoll's API (Polling takes no
+// callback; the epoll event carries a pointer to a PollAttachment), which
+// whirl's loops (loop.go) do not use: whirl refuses to build with it.
 var _ = whirl_does_not_support_gnet_poll_opt

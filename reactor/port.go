@@ -227,7 +227,7 @@ func (p *Port) register() {
 	if p.isStopped() {
 		return
 	}
-	if err := p.l.poller.AddRead(&netpoll.PollAttachment{FD: p.fd}, true); err != nil {
+	if err := p.l.poller.AddRead(&netpoll.PollAttachment{FD: p.fd}, listenEdge); err != nil {
 		p.r.log.Error().Err(err).Stringer("addr", p.addr).Msg("could not watch the listening socket")
 		return
 	}
@@ -245,14 +245,18 @@ func (p *Port) unregister() {
 	p.closeSocket()
 }
 
-// acceptReady accepts what is waiting, up to maxAcceptsPerEvent at a time.
-// The listening socket is edge-triggered: it is accepted from until EAGAIN.
-// Loop goroutine.
+// acceptReady accepts what is waiting: one connection when the listener is
+// level-triggered (the poller reports it again), else until EAGAIN, up to
+// maxAcceptsPerEvent at a time. Loop goroutine.
 func (p *Port) acceptReady() {
 	if p.waiting || p.l.ports[p.fd] != p {
 		return // a back-off timer will try again; or stopped
 	}
-	for range maxAcceptsPerEvent {
+	n := 1
+	if listenEdge {
+		n = maxAcceptsPerEvent
+	}
+	for range n {
 		nfd, sa, err := socket.Accept(p.fd)
 		if err != nil {
 			switch err {
@@ -271,7 +275,9 @@ func (p *Port) acceptReady() {
 			return // a callback stopped the port
 		}
 	}
-	_ = p.l.submit(p.acceptReady)
+	if listenEdge {
+		_ = p.l.submit(p.acceptReady)
+	}
 }
 
 // acceptFailed backs off after a failed accept. Out of descriptors, waiting
@@ -298,9 +304,21 @@ func (p *Port) acceptFailed(err error) {
 	}
 	p.r.logAcceptError(p.addr, err, shed, now.Sub(p.failingSince))
 	p.waiting = true
+	if !listenEdge {
+		_ = p.l.poller.Delete(p.fd) // a level-triggered listener would spin
+	}
 	time.AfterFunc(p.backoff, func() {
 		_ = p.l.submit(func() {
 			p.waiting = false
+			if p.l.ports[p.fd] != p {
+				return // stopped meanwhile
+			}
+			if !listenEdge {
+				if err := p.l.poller.AddRead(&netpoll.PollAttachment{FD: p.fd}, false); err != nil {
+					p.r.log.Error().Err(err).Stringer("addr", p.addr).Msg("could not watch the listening socket again")
+					return
+				}
+			}
 			p.acceptReady()
 		})
 	})

@@ -68,3 +68,18 @@ func TestNoGnetInExportedAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestReactorUsesGnetPartsOnly checks that the reactor is built on gnet's
+// published parts (pkg/netpoll, pkg/socket, ...) and not on its engine: no
+// gnet.Engine, gnet.Client or Enroll, whose rules conflict with Twisted's.
+func TestReactorUsesGnetPartsOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", module+"/reactor").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "github.com/panjf2000/gnet/v2" {
+			t.Error("reactor imports gnet's engine (github.com/panjf2000/gnet/v2); use its pkg/ parts")
+		}
+	}
+}
