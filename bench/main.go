@@ -12,6 +12,7 @@
 // Every cell runs in a fresh server process (this program's `server`
 // subcommand, or a script of bench/python) and a fresh load-generator
 // process (`client`), pinned to separate CPUs with taskset when it exists.
+// It measures on Linux only (it reads /proc); see package harness.
 // The table goes to standard output; results.json, results.md and
 // results.svg go to --out (bench/results). See docs/benchmarks.md and
 // `go run ./bench -h`.

@@ -9,6 +9,15 @@
 // The bench command (bench/main.go) is a thin wrapper around [Main]; the
 // smoke test runs the same code through its own test binary.
 //
+// # Other systems
+//
+// The measurements are Linux only: on other systems the package builds, but
+// reading a server's CPU time and memory fails (there is no /proc), so every
+// cell of a run fails with that error; bench report, the server and client
+// subcommands work. Pinning needs taskset, which only Linux has: the "auto"
+// CPU lists pin nothing without it, and an explicit list fails to start.
+// The machine description falls back to runtime.NumCPU and "unknown".
+//
 // # Goroutines
 //
 // The exported functions may be called from any goroutine; a [Report] is

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command soak checks that whirl's echo server keeps its memory bounded
 // under peers that send without reading (issue 5, "Flow control and
 // bounded memory"). It runs `whirl echo` as a separate process on a free
