@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -21,7 +22,8 @@ var (
 
 // floodConfig is the flood subcommand's settings.
 type floodConfig struct {
-	size   int64         // bytes to send
+	size   int64         // bytes each connection sends
+	conns  int           // connections that flood at once
 	chunk  int           // bytes per Write
 	stall  time.Duration // a write making no progress for this long: pushed back
 	verify bool          // read the echo back and check it
@@ -31,13 +33,22 @@ type floodConfig struct {
 // floodResult is what a flood run measured. Sizes are in bytes.
 type floodResult struct {
 	Mode string `json:"mode"`
-	// Size is how much the client meant to send without reading.
+	// Conns is how many connections flooded at once.
+	Conns int `json:"conns"`
+	// Size is how much each connection meant to send without reading.
 	Size int64 `json:"size"`
-	// Written is how much the client wrote before it was pushed back (or
-	// Size if it never was).
+	// Written is how much the connections wrote, together, before they were
+	// pushed back (or Conns*Size if they never were).
 	Written int64 `json:"written"`
-	// PushedBack is true when a write made no progress for Stall.
-	PushedBack bool `json:"pushed_back"`
+	// PushedBack is true when every connection's writes made no progress
+	// for Stall; PushedBackConns counts the connections that were.
+	PushedBack      bool `json:"pushed_back"`
+	PushedBackConns int  `json:"pushed_back_conns"`
+	// FreshServed says whether a new connection, opened while the flooding
+	// ones were pushed back, got its 64-byte echo, and FreshRTT how fast.
+	FreshServed bool   `json:"fresh_served"`
+	FreshRTT    string `json:"fresh_rtt,omitempty"`
+	FreshErr    string `json:"fresh_error,omitempty"`
 	// Stall is the time without progress that counts as pushed back.
 	Stall string `json:"stall"`
 	// FloodTime is the time from the first write to the last progress.
@@ -56,43 +67,67 @@ type floodResult struct {
 	serverMemory
 }
 
-// runFlood sends cfg.size bytes on one connection without reading, then
-// (with cfg.verify) reads the echo back and checks it.
+// runFlood sends cfg.size bytes on each of cfg.conns connections without
+// reading, checks that a fresh connection is served meanwhile, then (with
+// cfg.verify) reads every echo back and checks it.
 func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
-	if cfg.size <= 0 || cfg.chunk <= 0 {
-		return nil, fmt.Errorf("%w: -size and -chunk must be positive", errUsage)
+	if cfg.size <= 0 || cfg.chunk <= 0 || cfg.conns <= 0 {
+		return nil, fmt.Errorf("%w: -size, -chunk and -conns must be positive", errUsage)
 	}
 	srv, err := cfg.start(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.kill()
-	res := &floodResult{Mode: "flood", Size: cfg.size, Stall: cfg.stall.String()}
+	res := &floodResult{Mode: "flood", Conns: cfg.conns, Size: cfg.size, Stall: cfg.stall.String()}
 	res.IdleRSS, err = idleRSS(srv.pid, cfg.idle)
 	if err != nil {
 		return nil, err
 	}
 	smp := startSampler(srv.pid, cfg.every)
 
-	c, err := net.Dial("tcp", srv.addr)
-	if err != nil {
-		smp.finish()
-		return nil, err
+	conns := make([]net.Conn, cfg.conns)
+	for i := range conns {
+		if conns[i], err = net.Dial("tcp", srv.addr); err != nil {
+			smp.finish()
+			return nil, err
+		}
+		defer conns[i].Close()
 	}
-	defer c.Close()
+	type floodEnd struct {
+		written int64
+		last    time.Time
+		err     error
+	}
+	ends := make([]floodEnd, len(conns))
 	start := time.Now()
-	written, last, werr := flood(c, 0, cfg.size, cfg.chunk, cfg.stall)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() {
+			w, l, e := flood(c, 0, cfg.size, cfg.chunk, cfg.stall)
+			ends[i] = floodEnd{w, l, e}
+		})
+	}
+	wg.Wait()
+	var last time.Time
+	for _, e := range ends {
+		res.Written += e.written
+		if e.last.After(last) {
+			last = e.last
+		}
+		switch {
+		case e.err == nil:
+		case errors.Is(e.err, errPushedBack):
+			res.PushedBackConns++
+		case res.WriteError == "":
+			res.WriteError = e.err.Error()
+		}
+	}
+	res.PushedBack = res.PushedBackConns == len(conns)
 	res.FloodTime = last.Sub(start).Round(time.Millisecond).String()
-	res.Written = written
 	res.LoadRSS = smp.mark()
 	profile := cfg.saveProfile(srv, "flood")
-	switch {
-	case werr == nil:
-	case errors.Is(werr, errPushedBack):
-		res.PushedBack = true
-	default:
-		res.WriteError = werr.Error()
-	}
+
 	time.Sleep(200 * time.Millisecond) // let the server log a close
 	switch reasons := srv.closeReasons(); {
 	case !srv.alive():
@@ -107,20 +142,65 @@ func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
 		res.Ended = "open"
 	}
 
+	// A fresh client, while the flooding ones are held.
+	fstart := time.Now()
+	if ferr := pingOnce(srv.addr, 5*time.Second); ferr != nil {
+		res.FreshErr = ferr.Error()
+	} else {
+		res.FreshServed = true
+		res.FreshRTT = time.Since(fstart).Round(time.Microsecond).String()
+	}
+
 	if cfg.verify && res.WriteError == "" && srv.alive() {
 		vstart := time.Now()
-		res.Echoed, err = readBack(c, written, cfg.size, cfg.chunk)
+		var echoed atomic.Int64
+		verr := make(chan error, len(conns))
+		for i, c := range conns {
+			wg.Go(func() {
+				n, err := readBack(c, ends[i].written, cfg.size, cfg.chunk)
+				echoed.Add(n)
+				if err != nil {
+					verr <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(verr)
+		res.Echoed = echoed.Load()
 		res.VerifyTime = time.Since(vstart).Round(time.Millisecond).String()
-		res.Verified = err == nil && res.Echoed == cfg.size
-		if err != nil {
+		res.Verified = res.Echoed == cfg.size*int64(len(conns))
+		if err := <-verr; err != nil {
+			res.Verified = false
 			res.VerifyErr = err.Error()
 		}
 	}
-	c.Close()
+	for _, c := range conns {
+		c.Close()
+	}
 	time.Sleep(200 * time.Millisecond)
 	res.serverMemory = finishMemory(srv, smp, res.IdleRSS, res.LoadRSS, cfg.every)
 	res.Profile = profile
 	return res, nil
+}
+
+// pingOnce opens a connection to addr, sends 64 bytes and checks their echo.
+func pingOnce(addr string, timeout time.Duration) error {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	msg := make([]byte, 64)
+	fillPattern(msg, 0)
+	if _, err := c.Write(msg); err != nil {
+		return err
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return err
+	}
+	return checkPattern(got, 0)
 }
 
 // flood writes the pattern from offset off up to size, chunk bytes at a

@@ -8,7 +8,7 @@
 //
 // Usage:
 //
-//	go run ./internal/soak flood [flags]   one peer sends 1 GiB and reads nothing
+//	go run ./internal/soak flood [flags]   one peer (-conns N: N peers) sends 1 GiB and reads nothing
 //	go run ./internal/soak stuck [flags]   1000 peers send 256 KiB and never read,
 //	                                       while 10 others measure ping-pong latency
 //
@@ -147,7 +147,8 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
 
-	soak flood [flags]   one connection sends -size bytes and reads nothing
+	soak flood [flags]   -conns connections (default 1) each send -size bytes
+	                     and read nothing; then a fresh client is served
 	soak stuck [flags]   -conns connections send -request bytes and never read,
 	                     while -good connections measure ping-pong latency
 
@@ -172,7 +173,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "flood":
 		cfg := floodConfig{}
 		size, chunk := byteSize(1<<30), byteSize(256<<10)
-		fs.Var(&size, "size", "`bytes` to send without reading (a number, or with KiB, MiB, GiB)")
+		fs.Var(&size, "size", "`bytes` each connection sends without reading (a number, or with KiB, MiB, GiB)")
+		fs.IntVar(&cfg.conns, "conns", 1, "connections that flood at once")
 		fs.Var(&chunk, "chunk", "`bytes` per write")
 		fs.DurationVar(&cfg.stall, "stall", 3*time.Second, "a write without progress for this long means the client was pushed back")
 		fs.BoolVar(&cfg.verify, "verify", true, "afterwards, read the echo back while sending the rest, and check it")
@@ -254,12 +256,17 @@ func printTable(w io.Writer, res any) {
 	switch r := res.(type) {
 	case *floodResult:
 		m = r.serverMemory
-		row("test", fmt.Sprintf("flood: 1 connection sends %s, reads nothing", formatBytes(r.Size)))
-		row("written", fmt.Sprintf("%s of %s (%d bytes)", formatBytes(r.Written), formatBytes(r.Size), r.Written))
+		row("test", fmt.Sprintf("flood: %d connection(s) send %s each, read nothing", r.Conns, formatBytes(r.Size)))
+		row("written", fmt.Sprintf("%s of %s (%d bytes)", formatBytes(r.Written), formatBytes(r.Size*int64(r.Conns)), r.Written))
 		if r.PushedBack {
-			row("pushed back", fmt.Sprintf("yes: no write progress for %s, after %s of writing", r.Stall, r.FloodTime))
+			row("pushed back", fmt.Sprintf("yes, all %d: no write progress for %s, after %s of writing", r.Conns, r.Stall, r.FloodTime))
 		} else {
-			row("pushed back", fmt.Sprintf("no (writing took %s)", r.FloodTime))
+			row("pushed back", fmt.Sprintf("%d of %d (writing took %s)", r.PushedBackConns, r.Conns, r.FloodTime))
+		}
+		if r.FreshServed {
+			row("fresh client", "served, 64 B echoed in "+r.FreshRTT)
+		} else {
+			row("fresh client", "NOT served: "+r.FreshErr)
 		}
 		if r.WriteError != "" {
 			row("write error", r.WriteError)
