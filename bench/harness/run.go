@@ -76,7 +76,7 @@ const Baseline = servers.Gnet
 // DefaultServers lists every server in table order; the Python ones run only
 // when the interpreter has their module. Any goroutine.
 func DefaultServers() []string {
-	out := []string{servers.Gnet, servers.GnetEnroll, servers.Whirl, servers.WhirlLine, servers.Stdlib}
+	out := []string{servers.Gnet, servers.Whirl, servers.WhirlLine, servers.Stdlib}
 	for _, s := range python.Servers {
 		out = append(out, s.Kind)
 	}

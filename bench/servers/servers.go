@@ -1,7 +1,5 @@
 // Package servers holds the echo servers that whirl's benchmarks compare:
-// raw gnet (gnet's own echo example), the same echo on connections accepted
-// by Go and enrolled into gnet (whirl's accept path without whirl), the Go
-// standard library with a goroutine per connection, whirl's echo protocol,
+// raw gnet (gnet's own echo example), the Go standard library with a goroutine per connection, whirl's echo protocol,
 // and whirl's LineReceiver echoing lines. The Python servers (Twisted, Tornado) are scripts in
 // bench/python.
 //
@@ -79,11 +77,10 @@ func (o Options) loops() int {
 type serveFunc func(ctx context.Context, addr string, o Options, ready func(net.Addr)) error
 
 var kinds = map[string]serveFunc{
-	Gnet:       serveGnet,
-	GnetEnroll: serveGnetEnroll,
-	Stdlib:     serveStdlib,
-	Whirl:      serveWhirl,
-	WhirlLine:  serveWhirlLine,
+	Gnet:      serveGnet,
+	Stdlib:    serveStdlib,
+	Whirl:     serveWhirl,
+	WhirlLine: serveWhirlLine,
 }
 
 // Kinds returns the names of the Go servers, sorted. Any goroutine.
