@@ -44,7 +44,7 @@ type loop struct {
 	polling bool     // the loop goroutine runs; guarded by trigMu
 	started bool     // tasks are taken (begin); guarded by trigMu
 	stopped bool     // guarded by trigMu
-	pre     []func() // tasks submitted before start; guarded by trigMu
+	pre     []preTask // tasks submitted before begin; guarded by trigMu
 	done    chan struct{}
 
 	mu    sync.Mutex // guards depth and dirty
@@ -108,8 +108,8 @@ func (l *loop) begin() error {
 	pre := l.pre
 	l.pre = nil
 	l.trigMu.Unlock()
-	for _, fn := range pre {
-		if err := l.submit(fn); err != nil {
+	for _, t := range pre {
+		if err := l.submit(t.fn); err != nil {
 			return err
 		}
 	}
@@ -135,7 +135,14 @@ func (l *loop) stop() {
 	l.trigMu.Lock()
 	if !l.polling || l.stopped {
 		l.stopped = true
+		pre := l.pre
+		l.pre = nil
 		l.trigMu.Unlock()
+		for _, t := range pre {
+			if t.orElse != nil {
+				go t.orElse()
+			}
+		}
 		if l.polling {
 			<-l.done
 		}
@@ -197,9 +204,20 @@ func (l *loop) trigger(fn queue.Func, arg any) error {
 	return nil
 }
 
+// preTask is a task submitted before the loop began: fn runs when it
+// begins; if it stops without having begun, orElse (if any) runs instead.
+type preTask struct {
+	fn, orElse func()
+}
+
 // submit runs fn on the loop inside a dispatch; before the loop starts, fn
 // waits for it. Any goroutine.
-func (l *loop) submit(fn func()) error {
+func (l *loop) submit(fn func()) error { return l.submitOr(fn, nil) }
+
+// submitOr is submit, with orElse to run (on a new goroutine) instead of fn
+// if fn was queued before the loop began and the loop stops without having
+// begun. Any goroutine.
+func (l *loop) submitOr(fn, orElse func()) error {
 	err := l.trigger(l.runTask, fn)
 	if err != errNotStarted {
 		return err
@@ -218,7 +236,7 @@ func (l *loop) submit(fn func()) error {
 	if l.stopped {
 		return transport.ErrLoopStopped
 	}
-	l.pre = append(l.pre, fn)
+	l.pre = append(l.pre, preTask{fn, orElse})
 	return nil
 }
 

@@ -167,11 +167,15 @@ func (p *Port) Addr() net.Addr { return p.addr }
 // goroutine. It returns once the socket is closed, except when called on
 // another of the reactor's loops than the port's (from a callback): it then
 // returns at once, and the close and StopFactory finish in the background.
-// Calling it again does nothing. Any goroutine.
+// Calling it again only waits (off the loops) until the socket is closed.
+// Any goroutine.
 func (p *Port) StopListening() error {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
+		if !p.r.onLoop() {
+			<-p.done // the first call is closing it
+		}
 		return nil
 	}
 	p.stopped = true

@@ -192,6 +192,9 @@ func (r *Reactor) Stop(ctx context.Context) error {
 		r.stopLoops()
 	}
 	r.workers.stop()
+	if !running {
+		r.stopLoops() // tasks queued for a Run that never came
+	}
 	close(r.stopped)
 	r.log.Debug().Msg("reactor stopped")
 	return nil

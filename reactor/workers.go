@@ -99,7 +99,7 @@ func (j job) finish(res any, err error) {
 	if c != nil {
 		task = func() { c.guard("DeferToGoroutine callback", func() { then(res, err) }) }
 	}
-	if j.l.submit(task) != nil {
+	if j.l.submitOr(task, func() { j.l.r.callStopped(then) }) != nil {
 		j.l.r.callStopped(then)
 	}
 }
