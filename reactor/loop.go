@@ -41,9 +41,9 @@ type loop struct {
 	// (locked): nothing is queued once the loop refused new work, and the
 	// poller's descriptors are never written after they were closed.
 	trigMu  sync.RWMutex
-	polling bool     // the loop goroutine runs; guarded by trigMu
-	started bool     // tasks are taken (begin); guarded by trigMu
-	stopped bool     // guarded by trigMu
+	polling bool      // the loop goroutine runs; guarded by trigMu
+	started bool      // tasks are taken (begin); guarded by trigMu
+	stopped bool      // guarded by trigMu
 	pre     []preTask // tasks submitted before begin; guarded by trigMu
 	done    chan struct{}
 
