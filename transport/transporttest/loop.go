@@ -59,10 +59,15 @@ func (l *Loop) CallSoon(fn func()) error {
 // then(result, err) with [Loop.CallSoon], so that it runs at the next
 // [Clock.Advance]. A panic in fn is recovered and passed to then as a
 // *transport.PanicError with a nil result. If the loop has stopped, fn still
-// runs but then is dropped. Any goroutine.
+// runs and then is called at once, on the calling goroutine (the reactor
+// uses another goroutine; here it stays deterministic), with a nil result and
+// transport.ErrLoopStopped: as with the reactor, then is never dropped.
+// Any goroutine.
 func (l *Loop) DeferToGoroutine(fn func() (any, error), then func(result any, err error)) {
 	result, err := runRecovered(fn)
-	_ = l.CallSoon(func() { then(result, err) })
+	if l.CallSoon(func() { then(result, err) }) != nil {
+		then(nil, transport.ErrLoopStopped)
+	}
 }
 
 func runRecovered(fn func() (any, error)) (result any, err error) {

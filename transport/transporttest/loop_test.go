@@ -74,14 +74,24 @@ func TestLoopStop(t *testing.T) {
 		t.Errorf("CallSoon() after Stop = %v, want %v", err, transport.ErrLoopStopped)
 	}
 	fnRan := false
+	var thenErrs []error
 	l.DeferToGoroutine(
-		func() (any, error) { fnRan = true; return nil, nil },
-		func(any, error) { t.Error("DeferToGoroutine ran then after Stop") },
+		func() (any, error) { fnRan = true; return "result", nil },
+		func(res any, err error) {
+			if res != nil {
+				t.Errorf("then after Stop got result %v, want nil", res)
+			}
+			thenErrs = append(thenErrs, err)
+		},
 	)
 	if !fnRan {
 		t.Error("DeferToGoroutine did not run fn after Stop")
 	}
 	l.Clock().Advance(0)
+	// As with the reactor, then is not dropped: it hears that the loop stopped.
+	if len(thenErrs) != 1 || !errors.Is(thenErrs[0], transport.ErrLoopStopped) {
+		t.Errorf("then after Stop called with %v, want once with %v", thenErrs, transport.ErrLoopStopped)
+	}
 }
 
 func TestDeferToGoroutine(t *testing.T) {
