@@ -1,13 +1,10 @@
 package reactor_test
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -23,34 +20,8 @@ func TestEMFILEShedsWhenPersistent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess test")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILE$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "WHIRL_EMFILE_CHILD=1", "WHIRL_EMFILE_LOG=1")
 	var logs syncBuffer
-	cmd.Stderr = &logs
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdin, _ := cmd.StdinPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			t.Error("child did not exit")
-		}
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("child address: %v", err)
-	}
-	addr := strings.TrimSpace(line)
+	addr := emfileServer(t, &logs, "WHIRL_EMFILE_LOG=1")
 
 	var conns []net.Conn
 	defer func() {

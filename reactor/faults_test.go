@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -142,36 +143,7 @@ func TestEMFILE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess test")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILE$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "WHIRL_EMFILE_CHILD=1")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdin, _ := cmd.StdinPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("child: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			t.Error("child did not exit")
-		}
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("child address: %v", err)
-	}
-	addr := strings.TrimSpace(line)
+	addr := emfileServer(t, os.Stderr)
 
 	// Open more connections than the child has descriptors.
 	var conns []net.Conn
@@ -227,6 +199,43 @@ func TestEMFILE(t *testing.T) {
 	if !served(c, 10*time.Second) {
 		t.Fatal("new connection after recovery not served")
 	}
+}
+
+// emfileServer starts the echo server of emfileChild in a child process,
+// with extraEnv, its standard error going to stderr, and returns its address.
+// The child stops (its stdin closes) when the test ends.
+func emfileServer(t *testing.T, stderr io.Writer, extraEnv ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILE$", "-test.count=1")
+	cmd.Env = append(append(os.Environ(), "WHIRL_EMFILE_CHILD=1"), extraEnv...)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("child: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Error("child did not exit")
+		}
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("child address: %v", err)
+	}
+	return strings.TrimSpace(line)
 }
 
 func emfileChild() {
