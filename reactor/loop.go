@@ -32,7 +32,7 @@ type loop struct {
 	idx    int
 	poller *netpoll.Poller
 	nconns atomic.Int64 // connections assigned to this loop (for balancing)
-	tid    atomic.Int64 // the loop's OS thread, for Reactor.onLoop; 0 until it runs
+	tid    atomic.Int64 // the OS thread of the dispatch in progress (see pin), or 0
 
 	runTask  queue.Func // runs a func() task inside a dispatch
 	openTask queue.Func // opens a *conn handed over by another loop's acceptor
@@ -58,6 +58,7 @@ type loop struct {
 	buf   []byte        // the read buffer, shared by the loop's connections
 	batch []*conn
 	spare int // the reserved descriptor of the EMFILE trick, or -1
+	pins  int // nesting of pin
 
 	slow      []*conn // connections with output the kernel refused (see sweep)
 	sweepOn   bool
@@ -69,11 +70,15 @@ var _ transport.Loop = (*loop)(nil)
 func newLoop(r *Reactor, idx int) *loop {
 	l := &loop{r: r, idx: idx, spare: -1, done: make(chan struct{}), ports: make(map[int]*Port)}
 	l.runTask = func(arg any) error {
+		l.pin()
 		l.dispatch(arg.(func()))
+		l.unpin()
 		return nil
 	}
 	l.openTask = func(arg any) error {
+		l.pin()
 		l.openConn(arg.(*conn))
+		l.unpin()
 		return nil
 	}
 	l.sweepTask = l.sweep
@@ -117,9 +122,6 @@ func (l *loop) begin() error {
 }
 
 func (l *loop) run(running chan<- struct{}) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	l.tid.Store(threadID())
 	close(running)
 	err := l.poller.Polling(l.onEvent)
 	if err != nil && err != gerrors.ErrEngineShutdown {
@@ -169,6 +171,8 @@ func (l *loop) refuseWork() {
 // shutdown runs on the loop goroutine after Polling returned: it closes what
 // is left (connections the stop could not close, listeners) and the poller.
 func (l *loop) shutdown() {
+	l.pin()
+	defer l.unpin()
 	for _, c := range l.conns {
 		if c != nil {
 			c.abortNow(transport.Aborted(ErrStopDeadline))
@@ -250,6 +254,29 @@ func (l *loop) state() (started, stopped bool) {
 	return l.started, l.stopped
 }
 
+// pin and unpin bracket everything the loop goroutine runs for the poller
+// (events and tasks): while it runs, the goroutine is locked to its OS thread
+// and the thread's id is recorded, so that Stop and StopListening, called
+// from a callback, can tell that they run on this loop (a locked thread runs
+// no other goroutine). Between dispatches the goroutine is not locked: gnet's
+// Polling yields (runtime.Gosched) whenever a non-blocking wait finds
+// nothing, and a locked goroutine's yield hands its thread over through the
+// scheduler (measured: 13% more CPU per pipelined message). Loop goroutine.
+func (l *loop) pin() {
+	if l.pins == 0 {
+		runtime.LockOSThread()
+		l.tid.Store(threadID())
+	}
+	l.pins++
+}
+
+func (l *loop) unpin() {
+	if l.pins--; l.pins == 0 {
+		l.tid.Store(0)
+		runtime.UnlockOSThread()
+	}
+}
+
 // onLoop reports whether the calling goroutine is this loop's. Any goroutine.
 func (l *loop) onLoop() bool {
 	tid := l.tid.Load()
@@ -305,6 +332,7 @@ func (l *loop) dispatch(fn func()) {
 // onEvent is the poller's callback: one readiness event for one descriptor.
 // Loop goroutine.
 func (l *loop) onEvent(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error {
+	l.pin()
 	if fd < len(l.conns) {
 		if c := l.conns[fd]; c != nil {
 			l.enter()
@@ -315,6 +343,7 @@ func (l *loop) onEvent(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error 
 				c.readable(hangupEvent(ev, flags))
 			}
 			l.leave()
+			l.unpin()
 			return nil
 		}
 	}
@@ -323,6 +352,7 @@ func (l *loop) onEvent(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error 
 		p.acceptReady()
 		l.leave()
 	}
+	l.unpin()
 	return nil
 }
 
