@@ -31,8 +31,13 @@ type Transport interface {
 	// to the protocol, everything already written is flushed, then a FIN is
 	// sent and the connection closed; ConnectionLost gets a reason matching
 	// ErrConnectionDone. The flush waits as long as the output keeps moving; a
-	// peer that stops reading for too long gets the connection aborted.
-	// Calling it again does nothing. Any goroutine.
+	// peer that stops reading for too long gets the connection aborted. The
+	// reactor then lingers before it closes the socket (reading and
+	// discarding until the peer's FIN, or until the peer acknowledged every
+	// byte, bounded by its linger timeout), so that no reset drops output the
+	// peer has not received; a linger that times out with bytes unacknowledged
+	// is reported as ErrConnectionLost wrapping ErrLingerTimeout. Calling it
+	// again does nothing. Any goroutine.
 	LoseConnection()
 
 	// LoseWriteConnection closes the write side only (Twisted's
