@@ -23,19 +23,7 @@ func TestEMFILEShedsWhenPersistent(t *testing.T) {
 	var logs syncBuffer
 	addr := emfileServer(t, &logs, "WHIRL_EMFILE_LOG=1")
 
-	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for i := 0; i < 80; i++ {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
-		}
-		conns = append(conns, c)
-	}
+	conns := dialMany(t, addr, 80)
 	start := time.Now()
 	// The last client waits in the backlog at first, then is shed: it sees
 	// the connection end (EOF or a reset) without an echo.
@@ -63,12 +51,11 @@ func TestEMFILEShedsWhenPersistent(t *testing.T) {
 	for _, c := range conns[10:] {
 		c.Close()
 	}
-	conns = conns[:10]
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err == nil {
-			conns = append(conns, c)
+			defer c.Close()
 			c.SetDeadline(time.Now().Add(2 * time.Second))
 			buf := make([]byte, 4)
 			if _, err = c.Write([]byte("pong")); err == nil {

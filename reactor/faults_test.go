@@ -146,19 +146,7 @@ func TestEMFILE(t *testing.T) {
 	addr := emfileServer(t, os.Stderr)
 
 	// Open more connections than the child has descriptors.
-	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for i := 0; i < 80; i++ {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
-		}
-		conns = append(conns, c)
-	}
+	conns := dialMany(t, addr, 80)
 	served := func(c net.Conn, wait time.Duration) bool {
 		c.SetDeadline(time.Now().Add(wait))
 		if _, err := c.Write([]byte("ping")); err != nil {
@@ -236,6 +224,25 @@ func emfileServer(t *testing.T, stderr io.Writer, extraEnv ...string) string {
 		t.Fatalf("child address: %v", err)
 	}
 	return strings.TrimSpace(line)
+}
+
+// dialMany opens n connections to addr; they close when the test ends.
+func dialMany(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	conns := make([]net.Conn, 0, n)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for i := range n {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 func emfileChild() {
