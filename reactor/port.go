@@ -83,10 +83,12 @@ func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
 	r.ports[p] = struct{}{}
 	p.l = r.loops[r.nextPort%len(r.loops)]
 	r.nextPort++
-	if err := p.l.submit(p.register); err != nil {
-		delete(r.ports, p)
-		unix.Close(fd)
-		return nil, ErrStopped
+	if r.running { // else Run registers it, once every loop runs
+		if err := p.l.submit(p.register); err != nil {
+			delete(r.ports, p)
+			unix.Close(fd)
+			return nil, ErrStopped
+		}
 	}
 	r.log.Debug().Stringer("addr", p.addr).Int("loop", p.l.idx).Msg("listening")
 	return p, nil

@@ -106,6 +106,11 @@ func (r *Reactor) Run(ctx context.Context) error {
 		close(r.stopped)
 		return err
 	}
+	// Ports listen from here on, when every loop takes connections: the
+	// first loop to accept must be able to hand them to the others.
+	for p := range r.ports {
+		_ = p.l.submit(p.register)
+	}
 	r.mu.Unlock()
 	r.log.Debug().Int("loops", len(r.loops)).Msg("reactor running")
 
