@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -171,4 +172,20 @@ func (p *proc) kill() {
 	_ = p.stdin.Close()
 	_ = p.cmd.Process.Kill()
 	<-p.done
+}
+
+// raiseFileLimit raises the soft limit on open files to the hard limit and
+// returns the new soft limit. Children inherit it.
+func raiseFileLimit() uint64 {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		}
+	}
+	return uint64(lim.Cur) // uint64 on Linux and Darwin, int64 on FreeBSD
 }

@@ -9,12 +9,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// The readers of /proc, and the file limit (whose syscall.Rlimit fields are
-// uint64 here). proc_other.go has what other systems get.
+// The readers of /proc. proc_other.go has what other systems get.
 
 // rss returns the resident set size of process pid, in bytes.
 func rss(pid int) (int64, error) {
@@ -64,20 +62,4 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Duration(ut+st) * clockTick, nil
-}
-
-// raiseFileLimit raises the soft limit on open files to the hard limit and
-// returns the new soft limit. Children inherit it.
-func raiseFileLimit() uint64 {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0
-	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-		}
-	}
-	return lim.Cur
 }

@@ -4,7 +4,6 @@ package harness
 
 import (
 	"errors"
-	"syscall"
 	"time"
 )
 
@@ -18,19 +17,3 @@ var errNoProc = errors.New("harness: a server's CPU time and memory are read fro
 func rss(int) (int64, error) { return 0, errNoProc }
 
 func cpuTime(int) (time.Duration, error) { return 0, errNoProc }
-
-// raiseFileLimit raises the soft limit on open files to the hard limit and
-// returns the new soft limit. Children inherit it.
-func raiseFileLimit() uint64 {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0
-	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-		}
-	}
-	return uint64(lim.Cur) // int64 on FreeBSD, uint64 on Darwin
-}
