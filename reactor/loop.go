@@ -85,8 +85,8 @@ func newLoop(r *Reactor, idx int) *loop {
 	return l
 }
 
-// start opens the poller and starts the loop goroutine; it returns once the
-// loop runs. Tasks submitted so far wait for begin.
+// start opens the poller and starts the loop goroutine. Tasks submitted so
+// far wait for begin.
 func (l *loop) start() error {
 	p, err := netpoll.OpenPoller()
 	if err != nil {
@@ -95,34 +95,32 @@ func (l *loop) start() error {
 	l.poller = p
 	l.buf = make([]byte, readBufferSize)
 	l.spare = openReserve()
-	running := make(chan struct{})
 	l.trigMu.Lock()
 	l.polling = true
 	l.trigMu.Unlock()
-	go l.run(running)
-	<-running
+	go l.run()
 	return nil
 }
 
 // begin lets the loop take tasks, starting with those submitted before
-// start (ports registering, say). Run calls it once every loop runs, so a
-// connection accepted on one loop can always be handed to another.
+// start, in their order: they are queued before anyone else can queue.
+// Run calls it once every loop runs, so a connection accepted on one loop can
+// always be handed to another.
 func (l *loop) begin() error {
 	l.trigMu.Lock()
+	defer l.trigMu.Unlock()
 	l.started = true
 	pre := l.pre
 	l.pre = nil
-	l.trigMu.Unlock()
 	for _, t := range pre {
-		if err := l.submit(t.fn); err != nil {
-			return err
+		if l.poller.Trigger(queue.HighPriority, l.runTask, t.fn) != nil {
+			return transport.ErrLoopStopped
 		}
 	}
 	return nil
 }
 
-func (l *loop) run(running chan<- struct{}) {
-	close(running)
+func (l *loop) run() {
 	err := l.poller.Polling(l.onEvent)
 	if err != nil && err != gerrors.ErrEngineShutdown {
 		l.r.log.Error().Err(err).Int("loop", l.idx).Msg("event loop failed")

@@ -162,13 +162,6 @@ func (c *conn) pollFailed(err error) {
 	c.abortNow(transport.Aborted(err))
 }
 
-// isGone reports whether the connection is closed. Any goroutine.
-func (c *conn) isGone() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mflag(mGone)
-}
-
 // producer returns the producer the loop knows of, or nil. Loop goroutine.
 func (c *conn) producer() transport.Producer {
 	if c.lflag(fProdSelf) {
@@ -267,10 +260,7 @@ func (c *conn) empty() {
 		return
 	}
 	if c.lf&fShutWrPending != 0 && c.lf&fDraining == 0 {
-		c.mu.Lock()
-		pending := c.pendingLocked() > 0
-		c.mu.Unlock()
-		if !pending {
+		if !c.outputPending() {
 			c.halfClose()
 		}
 		return
@@ -283,21 +273,24 @@ func (c *conn) empty() {
 	if p != nil && transport.HoldsClose(p) {
 		return
 	}
-	c.mu.Lock()
-	pending := c.pendingLocked() > 0
-	c.mu.Unlock()
-	if pending {
+	if c.outputPending() {
 		return // serviced again soon
 	}
 	c.finishLose()
 }
 
+// outputPending reports whether a Write left output that the loop has not
+// flushed yet (it is serviced again soon). Loop goroutine.
+func (c *conn) outputPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pendingLocked() > 0
+}
+
 // halfClose sends the FIN of LoseWriteConnection. Loop goroutine.
 func (c *conn) halfClose() {
 	c.lf &^= fShutWrPending
-	c.lf |= fWriteShut
-	if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
-		c.closeNow(transport.Lost(fmt.Errorf("shutdown: %w", err)), false)
+	if !c.sendFIN() {
 		return
 	}
 	if hc, ok := c.proto.(protocol.HalfCloseable); ok {
@@ -306,6 +299,18 @@ func (c *conn) halfClose() {
 	if c.lf&(fReadEOF|fClosed) == fReadEOF {
 		c.closeNow(transport.ErrConnectionDone, false)
 	}
+}
+
+// sendFIN shuts the socket's write side (the FIN follows the data already
+// queued). It reports whether the connection is still open: a failure closes
+// it as lost. Loop goroutine.
+func (c *conn) sendFIN() bool {
+	c.lf |= fWriteShut
+	if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
+		c.closeNow(transport.Lost(fmt.Errorf("shutdown: %w", err)), false)
+		return false
+	}
+	return true
 }
 
 // finishLose ends a LoseConnection once the output is out: FIN, then the
@@ -321,12 +326,8 @@ func (c *conn) finishLose() {
 		c.closeNow(reason, false)
 		return
 	}
-	if c.lf&fWriteShut == 0 {
-		c.lf |= fWriteShut
-		if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
-			c.closeNow(transport.Lost(fmt.Errorf("shutdown: %w", err)), false)
-			return
-		}
+	if c.lf&fWriteShut == 0 && !c.sendFIN() {
+		return
 	}
 	// Linger: read and discard until the peer's FIN, so that closing does
 	// not make the kernel reset the connection and drop what it still holds
