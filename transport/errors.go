@@ -44,6 +44,27 @@ var (
 	// timed out while the peer had not acknowledged every byte: some output
 	// may not have reached it. The reason matches ErrConnectionLost.
 	ErrLingerTimeout = errors.New("transport: linger timeout")
+	// ErrConnectFailed is matched by every reason a client factory's
+	// ClientConnectionFailed receives: Twisted's ConnectError. The reason
+	// also matches the more precise error below when one applies, and wraps
+	// the system error when there is one.
+	ErrConnectFailed = errors.New("transport: connect failed")
+	// ErrConnectionRefused means the destination refused the connection
+	// (ECONNREFUSED). Matches ErrConnectFailed.
+	ErrConnectionRefused = errors.New("transport: connection refused")
+	// ErrTimeout means the connect attempt took longer than its timeout.
+	// Matches ErrConnectFailed.
+	ErrTimeout = errors.New("transport: connect timed out")
+	// ErrDNSLookup means the destination's host name could not be
+	// resolved. Matches ErrConnectFailed.
+	ErrDNSLookup = errors.New("transport: DNS lookup failed")
+	// ErrNoRoute means the destination is unreachable (EHOSTUNREACH,
+	// ENETUNREACH). Matches ErrConnectFailed.
+	ErrNoRoute = errors.New("transport: no route to host")
+	// ErrUserCancelled means the attempt was abandoned on this side
+	// (Connector.StopConnecting, Disconnect, reactor stop) before it
+	// connected. Matches ErrConnectFailed.
+	ErrUserCancelled = errors.New("transport: connect cancelled")
 	// ErrAlreadyCalled is returned by a DelayedCall method once the call ran.
 	ErrAlreadyCalled = errors.New("transport: delayed call already called")
 	// ErrAlreadyCancelled is returned by a DelayedCall method once it was cancelled.
