@@ -349,6 +349,10 @@ func (w *ProtocolWrapper) LoseConnection() { w.Transport().LoseConnection() }
 // half-close); see transport.Transport. Any goroutine.
 func (w *ProtocolWrapper) LoseWriteConnection() { w.Transport().LoseWriteConnection() }
 
+// CloseWithError closes the real transport because of err (a peer's
+// fault); see transport.Transport. Any goroutine.
+func (w *ProtocolWrapper) CloseWithError(err error) { w.Transport().CloseWithError(err) }
+
 // AbortConnection aborts the real transport. Any goroutine.
 func (w *ProtocolWrapper) AbortConnection() { w.Transport().AbortConnection() }
 

@@ -448,6 +448,25 @@ func (c *conn) LoseConnection() {
 	c.requestLocked(actLose)
 }
 
+// CloseWithError closes after flushing, with a reason that matches
+// ErrConnectionAborted and err, logged at warn level. Any goroutine.
+func (c *conn) CloseWithError(err error) {
+	if err == nil {
+		c.LoseConnection()
+		return
+	}
+	c.mu.Lock()
+	if c.mf&(mLosing|mGone) != 0 || c.acts&actAbort != 0 {
+		c.mu.Unlock()
+		return
+	}
+	reason := transport.Aborted(err)
+	c.ext().loseReason = reason // read by the loop after it takes actLose under c.mu
+	c.r().log.Warn().Stringer("peer", c.remote).AnErr("reason", err).Msg("closing connection: protocol error")
+	c.mu.Unlock()
+	c.LoseConnection()
+}
+
 // LoseWriteConnection sends a FIN once the output is flushed and keeps
 // reading. Any goroutine.
 func (c *conn) LoseWriteConnection() {

@@ -145,6 +145,12 @@ func (c *conn) checkIdle() {
 		return
 	}
 	r.log.Debug().Stringer("peer", c.remote).Dur("idle", idle).Msg("read idle timeout")
+	c.mu.Lock()
+	if c.mf&(mLosing|mGone) != 0 {
+		c.mu.Unlock()
+		return
+	}
 	x.loseReason = fmt.Errorf("%w: %w", transport.ErrConnectionDone, transport.ErrIdleTimeout)
+	c.mu.Unlock()
 	c.LoseConnection()
 }

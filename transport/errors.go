@@ -15,7 +15,8 @@ var (
 	// error). The reason wraps the cause as well.
 	ErrConnectionLost = errors.New("transport: connection lost")
 	// ErrConnectionAborted means the connection was aborted on this side:
-	// AbortConnection, a panic in a callback, a drain or stop deadline.
+	// AbortConnection, CloseWithError, a panic in a callback, a drain or
+	// stop deadline.
 	ErrConnectionAborted = errors.New("transport: connection aborted")
 	// ErrClosed is returned by writes on a transport that is closed.
 	ErrClosed = errors.New("transport: use of closed connection")

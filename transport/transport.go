@@ -48,6 +48,18 @@ type Transport interface {
 	// when the peer's FIN arrives too. Any goroutine.
 	LoseWriteConnection()
 
+	// CloseWithError closes the connection because of err, a fault of the
+	// peer's (bad input, a protocol violation: what a receiver finds).
+	// Nothing more is delivered to the protocol; what was already written is
+	// flushed as by LoseConnection (so a last error message reaches the
+	// peer), then the connection closes, and ConnectionLost gets a reason
+	// that matches both ErrConnectionAborted and err under errors.Is. The
+	// reactor logs it once, at warn level, with the peer's address. A nil
+	// err is LoseConnection. Once the connection is closing (LoseConnection,
+	// AbortConnection or CloseWithError called before), it does nothing.
+	// Any goroutine.
+	CloseWithError(err error)
+
 	// AbortConnection closes the connection at once, dropping buffered output
 	// and sending a reset; ConnectionLost gets a reason matching
 	// ErrConnectionAborted. Any goroutine.

@@ -31,6 +31,7 @@ type Transport struct {
 	closing  bool // LoseConnection or AbortConnection was called
 	closed   bool // Disconnected: closing, and no producer holds it up
 	aborted  bool
+	closeErr error
 	wclosed  bool // LoseWriteConnection was called
 	noDelay  bool
 	idle     time.Duration
@@ -140,6 +141,28 @@ func (t *Transport) LoseConnection() {
 		}
 		t.mu.Unlock() // the producer changed meanwhile: look again
 	}
+}
+
+// CloseWithError records err (see CloseError) and closes the transport as
+// LoseConnection does; a nil err is LoseConnection. Once the transport is
+// closing, it does nothing (the first reason stays). Any goroutine.
+func (t *Transport) CloseWithError(err error) {
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.closeErr = err
+	t.mu.Unlock()
+	t.LoseConnection()
+}
+
+// CloseError returns the error given to CloseWithError, or nil. Any
+// goroutine.
+func (t *Transport) CloseError() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closeErr
 }
 
 // LoseWriteConnection shuts the write side, as a half-close does: from then

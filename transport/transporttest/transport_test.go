@@ -261,3 +261,25 @@ func TestNewAddressesNotShared(t *testing.T) {
 		t.Errorf("other transport's RemoteAddr() = %s, want %s", got, want)
 	}
 }
+
+func TestCloseWithError(t *testing.T) {
+	bad := errors.New("bad frame")
+	tr := transporttest.New()
+	tr.Write([]byte("ERR\r\n"))
+	tr.CloseWithError(bad)
+	tr.CloseWithError(errors.New("ignored"))
+	if !tr.Disconnected() || tr.Aborted() {
+		t.Fatalf("disconnected %v aborted %v: want a clean close", tr.Disconnected(), tr.Aborted())
+	}
+	if tr.CloseError() != bad {
+		t.Fatalf("CloseError %v, want %v", tr.CloseError(), bad)
+	}
+	if string(tr.Value()) != "ERR\r\n" {
+		t.Fatalf("output %q", tr.Value())
+	}
+	nilClose := transporttest.New()
+	nilClose.CloseWithError(nil)
+	if !nilClose.Disconnected() || nilClose.CloseError() != nil {
+		t.Fatal("CloseWithError(nil) should be LoseConnection")
+	}
+}
