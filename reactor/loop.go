@@ -52,10 +52,11 @@ type loop struct {
 	dirty []*conn    // connections to service before the dispatch ends
 
 	// Loop goroutine only.
-	conns []*conn       // open connections, indexed by descriptor
-	nopen int           // non-nil entries of conns
-	ports map[int]*Port // listening sockets this loop accepts on
-	buf   []byte        // the read buffer, shared by the loop's connections
+	conns []*conn           // open connections, indexed by descriptor
+	nopen int               // non-nil entries of conns
+	ports map[int]*Port     // listening sockets this loop accepts on
+	other map[int]fdHandler // other descriptors: connects in progress, UDP ports
+	buf   []byte            // the read buffer, shared by the loop's connections
 	batch []*conn
 	spare int // the reserved descriptor of the EMFILE trick, or -1
 	pins  int // nesting of pin
@@ -68,7 +69,7 @@ type loop struct {
 var _ transport.Loop = (*loop)(nil)
 
 func newLoop(r *Reactor, idx int) *loop {
-	l := &loop{r: r, idx: idx, spare: -1, done: make(chan struct{}), ports: make(map[int]*Port)}
+	l := &loop{r: r, idx: idx, spare: -1, done: make(chan struct{}), ports: make(map[int]*Port), other: make(map[int]fdHandler)}
 	l.runTask = func(arg any) error {
 		l.pin()
 		l.dispatch(arg.(func()))
@@ -179,6 +180,10 @@ func (l *loop) shutdown() {
 	for fd, p := range l.ports {
 		delete(l.ports, fd)
 		p.closeSocket()
+	}
+	for fd, h := range l.other {
+		delete(l.other, fd)
+		h.shut()
 	}
 	if l.spare >= 0 {
 		unix.Close(l.spare)
@@ -349,10 +354,31 @@ func (l *loop) onEvent(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error 
 		l.enter()
 		p.acceptReady()
 		l.leave()
+	} else if h := l.other[fd]; h != nil {
+		l.enter()
+		h.ready(ev, flags)
+		l.leave()
 	}
 	l.unpin()
 	return nil
 }
+
+// fdHandler is a descriptor of the loop that is neither a connection nor a
+// listening TCP or UNIX port: a connect in progress, a UDP port.
+type fdHandler interface {
+	// ready handles one readiness event. Loop goroutine, inside a dispatch.
+	ready(ev netpoll.IOEvent, flags netpoll.IOFlags)
+	// shut closes the descriptor when the loop stops with it still
+	// registered. Loop goroutine.
+	shut()
+}
+
+// addOther registers h for fd's events (the caller adds fd to the poller).
+// Loop goroutine.
+func (l *loop) addOther(fd int, h fdHandler) { l.other[fd] = h }
+
+// removeOther forgets fd, before it is closed. Loop goroutine.
+func (l *loop) removeOther(fd int) { delete(l.other, fd) }
 
 // addConn puts c in the descriptor table. Loop goroutine.
 func (l *loop) addConn(c *conn) {
