@@ -178,7 +178,7 @@ func (c *conn) open() {
 		return
 	}
 	c.proto = p
-	if d := r.cfg.idleTimeout; d > 0 {
+	if d := c.p.cfg.idleTimeout; d > 0 {
 		x := c.ext()
 		x.lastRead = time.Now()
 		x.idleTimer = time.AfterFunc(d, func() { _ = c.l.submit(c.checkIdle) })
@@ -285,9 +285,13 @@ func (c *conn) closeNow(reason error, rst bool) {
 		}
 	}
 	c.lf &^= fProdSelf
+	made := c.proto != nil
 	if p := c.proto; p != nil {
 		c.proto = nil
 		r.safeCall("ConnectionLost", func() { p.ConnectionLost(reason) })
+	}
+	if cn := c.p.cn; cn != nil {
+		cn.connLost(c, reason, made)
 	}
 	r.connDone()
 	if r.log.Debug().Enabled() {
@@ -322,7 +326,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, transport.ErrClosed
 	}
-	if int64(c.pendingLocked()+len(p))+c.queued.Load() > int64(c.r().cfg.maxWrite) {
+	if int64(c.pendingLocked()+len(p))+c.queued.Load() > int64(c.p.cfg.maxWrite) {
 		c.mf |= mWriteClosed
 		c.requestLocked(actOverflow)
 		return 0, c.overflowError()
@@ -344,7 +348,7 @@ func (c *conn) WriteSequence(bufs [][]byte) error {
 	for _, b := range bufs {
 		n += len(b)
 	}
-	if int64(n)+c.queued.Load() > int64(c.r().cfg.maxWrite) {
+	if int64(n)+c.queued.Load() > int64(c.p.cfg.maxWrite) {
 		c.mf |= mWriteClosed
 		c.requestLocked(actOverflow)
 		return c.overflowError()
@@ -404,7 +408,7 @@ func (c *conn) finishWriteLocked() {
 // overflowError is what a write past the hard cap returns; the connection is
 // aborted with it wrapped.
 func (c *conn) overflowError() error {
-	return fmt.Errorf("%w: more than %d bytes buffered", transport.ErrWriteBufferOverflow, c.r().cfg.maxWrite)
+	return fmt.Errorf("%w: more than %d bytes buffered", transport.ErrWriteBufferOverflow, c.p.cfg.maxWrite)
 }
 
 // outPool holds output buffers between flushes: a connection holds one only
@@ -594,7 +598,7 @@ func (c *conn) SetWriteWatermarks(high, low int) {
 }
 
 func (c *conn) watermarks() (high, low int) {
-	cfg := &c.r().cfg
+	cfg := c.p.cfg
 	high, low = cfg.highWater, cfg.lowWater
 	if x := c.x.Load(); x != nil {
 		if h := x.high.Load(); h > 0 {
@@ -623,11 +627,12 @@ func (c *conn) LocalAddr() net.Addr {
 	}
 	if !c.mflag(mGone) {
 		if sa, err := unix.Getsockname(int(c.fd)); err == nil {
-			if a := sockaddrToTCP(sa); a != nil {
-				c.local = a
-				return a
-			}
+			c.local = sockaddrToAddr(sa)
+			return c.local
 		}
+	}
+	if c.p.cn != nil {
+		return &net.TCPAddr{} // a client's, closed before anyone asked
 	}
 	return c.p.addr
 }

@@ -138,7 +138,7 @@ func (c *conn) checkIdle() {
 		return
 	}
 	r, x := c.r(), c.ext()
-	d := r.cfg.idleTimeout
+	d := c.p.cfg.idleTimeout
 	idle := time.Since(x.lastRead)
 	if c.readPaused.Load() || idle < d {
 		x.idleTimer.Reset(d - min(idle, d) + time.Millisecond)

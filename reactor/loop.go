@@ -52,14 +52,15 @@ type loop struct {
 	dirty []*conn    // connections to service before the dispatch ends
 
 	// Loop goroutine only.
-	conns []*conn           // open connections, indexed by descriptor
-	nopen int               // non-nil entries of conns
-	ports map[int]*Port     // listening sockets this loop accepts on
-	other map[int]fdHandler // other descriptors: connects in progress, UDP ports
-	buf   []byte            // the read buffer, shared by the loop's connections
-	batch []*conn
-	spare int // the reserved descriptor of the EMFILE trick, or -1
-	pins  int // nesting of pin
+	conns    []*conn               // open connections, indexed by descriptor
+	nopen    int                   // non-nil entries of conns
+	ports    map[int]*Port         // listening sockets this loop accepts on
+	other    map[int]fdHandler     // other descriptors: connects in progress, UDP ports
+	attempts map[*attempt]struct{} // connect attempts in progress, for Stop
+	buf      []byte                // the read buffer, shared by the loop's connections
+	batch    []*conn
+	spare    int // the reserved descriptor of the EMFILE trick, or -1
+	pins     int // nesting of pin
 
 	slow      []*conn // connections with output the kernel refused (see sweep)
 	sweepOn   bool
@@ -69,7 +70,7 @@ type loop struct {
 var _ transport.Loop = (*loop)(nil)
 
 func newLoop(r *Reactor, idx int) *loop {
-	l := &loop{r: r, idx: idx, spare: -1, done: make(chan struct{}), ports: make(map[int]*Port), other: make(map[int]fdHandler)}
+	l := &loop{r: r, idx: idx, spare: -1, done: make(chan struct{}), ports: make(map[int]*Port), other: make(map[int]fdHandler), attempts: make(map[*attempt]struct{})}
 	l.runTask = func(arg any) error {
 		l.pin()
 		l.dispatch(arg.(func()))
@@ -435,9 +436,9 @@ func (l *loop) watch(c *conn) {
 	c.lf |= fSlow
 	x.slowIdx = int32(len(l.slow))
 	l.slow = append(l.slow, c)
-	if !l.sweepOn && l.sweepEvery() > 0 {
+	if d := c.p.cfg.sweepEvery(); !l.sweepOn && d > 0 {
 		l.sweepOn = true
-		time.AfterFunc(l.sweepEvery(), func() { _ = l.submit(l.sweepTask) })
+		time.AfterFunc(d, func() { _ = l.submit(l.sweepTask) })
 	}
 }
 
@@ -456,10 +457,11 @@ func (l *loop) unwatch(c *conn) {
 	l.slow = l.slow[:last]
 }
 
-// sweepEvery is how often the sweep runs: an eighth of the shorter timeout,
-// between 10 ms and 1 s; 0 when neither timeout is set.
-func (l *loop) sweepEvery() time.Duration {
-	cfg := &l.r.cfg
+// sweepEvery is how often the sweep runs for connections with this
+// configuration: an eighth of the shorter timeout, between 10 ms and 1 s; 0
+// when neither timeout is set. The loop sweeps as often as its most demanding
+// slow connection needs.
+func (cfg *config) sweepEvery() time.Duration {
 	d := cfg.drainTimeout
 	if s := cfg.stallTimeout; s > 0 && (d <= 0 || s < d) {
 		d = s
@@ -476,12 +478,12 @@ func (l *loop) sweep() {
 		return
 	}
 	now := time.Now()
-	cfg := &l.r.cfg
 	for i := len(l.slow) - 1; i >= 0; i-- {
 		if i >= len(l.slow) {
 			continue // aborts below may remove several
 		}
 		c := l.slow[i]
+		cfg := c.p.cfg
 		limit, cause := cfg.stallTimeout, transport.ErrWriteStalled
 		if c.lf&(fDraining|fShutWrPending) != 0 {
 			limit = cfg.drainTimeout
@@ -492,9 +494,15 @@ func (l *loop) sweep() {
 			c.abortNow(transport.Aborted(cause))
 		}
 	}
-	if len(l.slow) > 0 {
+	var next time.Duration
+	for _, c := range l.slow {
+		if d := c.p.cfg.sweepEvery(); d > 0 && (next == 0 || d < next) {
+			next = d
+		}
+	}
+	if next > 0 {
 		l.sweepOn = true
-		time.AfterFunc(l.sweepEvery(), func() { _ = l.submit(l.sweepTask) })
+		time.AfterFunc(next, func() { _ = l.submit(l.sweepTask) })
 	}
 }
 

@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -10,6 +12,17 @@ import (
 // Option configures a Reactor, given to New. Every option's zero value means
 // its documented default. Options are plain values: build them on any
 // goroutine.
+//
+// The options about connections can also be given to one port or connector
+// (ListenTCP, ListenUnix, Listen, ConnectTCP, ConnectUnix, Connect), where
+// they override the reactor's for the connections of that port or
+// connector: WithBacklog, WithReusePort, WithReadBufferSize,
+// WithWriteBufferSize, WithTCPKeepAlive, WithDrainTimeout,
+// WithWriteWatermarks, WithMaxWriteBuffer, WithLingerTimeout,
+// WithReadIdleTimeout, WithWriteStallTimeout, WithConnectTimeout and
+// WithBindAddress. The others (WithLoops, WithLogger, WithStopTimeout,
+// WithWorkers) belong to the reactor: given to a port or connector, they
+// make it fail with ErrReactorOption.
 type Option func(*config)
 
 type config struct {
@@ -33,6 +46,12 @@ type config struct {
 	maxPaused     int
 	idleTimeout   time.Duration
 	stallTimeout  time.Duration
+
+	connectTimeout time.Duration
+	bindAddress    string
+	unixLock       bool
+
+	reactorOnly string // the last reactor-wide option applied, for ErrReactorOption
 }
 
 func newConfig(opts []Option) config {
@@ -40,6 +59,35 @@ func newConfig(opts []Option) config {
 	for _, o := range opts {
 		o(&c)
 	}
+	c.reactorOnly = ""
+	c.defaults()
+	return c
+}
+
+// ErrReactorOption is returned when an option that belongs to the whole
+// reactor (WithLoops, WithLogger, WithStopTimeout, WithWorkers) is given to
+// one port or connector.
+var ErrReactorOption = errors.New("reactor: option applies to the whole reactor, not to one port or connector")
+
+// derive returns the configuration of one port or connector: the reactor's,
+// overridden by opts. Without opts it is c itself.
+func (c *config) derive(opts []Option) (*config, error) {
+	if len(opts) == 0 {
+		return c, nil
+	}
+	d := *c
+	for _, o := range opts {
+		o(&d)
+		if d.reactorOnly != "" {
+			return nil, fmt.Errorf("%w: %s", ErrReactorOption, d.reactorOnly)
+		}
+	}
+	d.defaults()
+	return &d, nil
+}
+
+// defaults replaces zero values by the documented defaults.
+func (c *config) defaults() {
 	if c.loops <= 0 {
 		c.loops = runtime.GOMAXPROCS(0)
 	}
@@ -73,21 +121,27 @@ func newConfig(opts []Option) config {
 	if c.lingerTimeout <= 0 {
 		c.lingerTimeout = 5 * time.Second
 	}
-	return c
+	if c.connectTimeout <= 0 {
+		c.connectTimeout = 30 * time.Second
+	}
 }
 
 // WithLoops sets the number of event loops. 0 (the default) means one per
 // usable CPU (GOMAXPROCS); 1 gives Twisted's single-threaded model, where every
 // callback of every connection runs on one goroutine.
 // Any goroutine.
-func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
+func WithLoops(n int) Option {
+	return func(c *config) { c.loops, c.reactorOnly = n, "WithLoops" }
+}
 
 // WithLogger sets the logger. The default is silent: the reactor logs nothing
 // unless given a logger. (gnet's pollers log only if their epoll/kqueue wait
 // itself fails, through gnet's process-wide logger; whirl then logs the
 // failure here too.)
 // Any goroutine.
-func WithLogger(l zerolog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l zerolog.Logger) Option {
+	return func(c *config) { c.logger, c.reactorOnly = l, "WithLogger" }
+}
 
 // WithBacklog sets the listen backlog of TCP ports. 0 (the default) uses the
 // system's maximum (net.core.somaxconn).
@@ -130,12 +184,16 @@ func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drain
 // WithStopTimeout sets the deadline of the graceful stop that Run performs when
 // its context ends. Default 10 s.
 // Any goroutine.
-func WithStopTimeout(d time.Duration) Option { return func(c *config) { c.stopTimeout = d } }
+func WithStopTimeout(d time.Duration) Option {
+	return func(c *config) { c.stopTimeout, c.reactorOnly = d, "WithStopTimeout" }
+}
 
 // WithWorkers sets the size of the worker pool behind DeferToGoroutine.
 // Default 4 × GOMAXPROCS, at least 16.
 // Any goroutine.
-func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
+func WithWorkers(n int) Option {
+	return func(c *config) { c.workers, c.reactorOnly = n, "WithWorkers" }
+}
 
 // WithWriteWatermarks sets the default high and low watermarks of each
 // connection's buffered output, in bytes (defaults 64 KiB and 16 KiB). Passing
@@ -186,3 +244,26 @@ func WithReadIdleTimeout(d time.Duration) Option { return func(c *config) { c.id
 // stall for ever (closing ones are bounded by WithDrainTimeout).
 // Any goroutine.
 func WithWriteStallTimeout(d time.Duration) Option { return func(c *config) { c.stallTimeout = d } }
+
+// WithConnectTimeout bounds one connect attempt of a connector, name lookup
+// included: past d it fails with a reason matching transport.ErrTimeout.
+// Default 30 s (Twisted's).
+// Any goroutine.
+func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connectTimeout = d } }
+
+// WithBindAddress makes a connector bind its socket to addr before it
+// connects: "host" or "host:port" for TCP (port 0 or none: any), a path for
+// UNIX sockets. Default: the system picks. Twisted's bindAddress.
+// Any goroutine.
+func WithBindAddress(addr string) Option { return func(c *config) { c.bindAddress = addr } }
+
+// WithUnixLock makes ListenUnix take the lock file path+".lock" (Twisted's
+// wantPID): a symbolic link whose target is the owner's PID. A lock left by a
+// dead process is taken over and the socket file it left removed, so a server
+// restarted after a crash can listen again; a lock held by a live process
+// makes ListenUnix fail with ErrLocked. Without it (the default, as Twisted's
+// listenUNIX), an existing socket file makes the bind fail with EADDRINUSE.
+// The "unix:" endpoint string turns it on unless it says lockfile=0.
+// Ignored for abstract names and TCP.
+// Any goroutine.
+func WithUnixLock(on bool) Option { return func(c *config) { c.unixLock = on } }

@@ -38,7 +38,7 @@ func (c *conn) service() {
 	switch {
 	case acts&actOverflow != 0:
 		putOut(bp)
-		r.log.Warn().Stringer("peer", c.remote).Int("max", r.cfg.maxWrite).Msg("write buffer overflow; aborting connection")
+		r.log.Warn().Stringer("peer", c.remote).Int("max", c.p.cfg.maxWrite).Msg("write buffer overflow; aborting connection")
 		c.abortNow(transport.Aborted(c.overflowError()))
 		return
 	case acts&actAbort != 0:
@@ -362,7 +362,7 @@ func (c *conn) lingerCheck() {
 		c.closeNow(nil, false) // with the reason recorded when lingering began
 		return
 	}
-	limit := c.r().cfg.lingerTimeout
+	limit := c.p.cfg.lingerTimeout
 	waited := time.Since(x.lingerStart)
 	if waited < limit {
 		x.lingerDelay = min(2*x.lingerDelay, lingerMaxCheck, limit-waited)

@@ -82,3 +82,13 @@ func (c *conn) setInterest(read, write bool) error {
 // unacked returns the bytes in the socket's send queue: sent but not
 // acknowledged by the peer, or not sent yet.
 func unacked(fd int) (int, error) { return unix.IoctlGetInt(fd, unix.SIOCOUTQ) }
+
+// peerCred returns a UNIX socket peer's process credentials (SO_PEERCRED),
+// or zeros.
+func peerCred(fd int) (pid, uid, gid int) {
+	c, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return 0, 0, 0
+	}
+	return int(c.Pid), int(c.Uid), int(c.Gid)
+}

@@ -29,14 +29,17 @@ const (
 	maxShed = 256
 )
 
-// Port is a listening TCP socket: Twisted's IListeningPort.
+// Port is a listening TCP or UNIX socket: Twisted's IListeningPort.
 type Port struct {
 	r        *Reactor
 	f        factory.Factory
+	cfg      *config // the reactor's, or the port's own (see Option)
 	fd       int
 	addr     net.Addr
-	wildcard bool  // bound to the unspecified address
-	l        *loop // the loop that accepts for it
+	wildcard bool        // bound to the unspecified address (or a connector's: see below)
+	l        *loop       // the loop that accepts for it
+	unix     *unixListen // a UNIX socket's file and lock, or nil
+	cn       *Connector  // set on the stand-in port of a connector's connections
 
 	mu         sync.Mutex
 	stopped    bool // StopListening was called
@@ -53,31 +56,50 @@ type Port struct {
 // listens on every address, IPv4 and IPv6) and serves it with f: Twisted's
 // listenTCP. It works before Run (connections are accepted once Run starts)
 // and while the reactor runs. The socket gets SO_REUSEADDR, and accepted
-// connections TCP_NODELAY (Nagle off, as Go's net does). The factory's
+// connections TCP_NODELAY (Nagle off, as Go's net does). opts override the
+// reactor's options for this port's connections (see Option). The factory's
 // StartFactory runs here, on the calling goroutine, if this is its first
 // port. Any goroutine.
-func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
+func (r *Reactor) ListenTCP(addr string, f factory.Factory, opts ...Option) (*Port, error) {
 	if f == nil {
 		return nil, errors.New("reactor: ListenTCP with a nil factory")
 	}
+	cfg, err := r.cfg.derive(opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.listen(f, cfg, func() (int, net.Addr, *unixListen, error) {
+		fd, err := listenTCPSocket(addr, cfg)
+		if err != nil {
+			return -1, nil, nil, err
+		}
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			unix.Close(fd)
+			return -1, nil, nil, os.NewSyscallError("getsockname", err)
+		}
+		return fd, sockaddrToTCP(sa), nil, nil
+	})
+}
+
+// listen makes a port with the socket that open creates, with r.mu held.
+func (r *Reactor) listen(f factory.Factory, cfg *config, open func() (int, net.Addr, *unixListen, error)) (*Port, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopping {
 		return nil, ErrStopped
 	}
-	fd, err := r.listenSocket(addr)
+	fd, addr, ul, err := open()
 	if err != nil {
 		return nil, err
 	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		unix.Close(fd)
-		return nil, os.NewSyscallError("getsockname", err)
+	wildcard := false
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		wildcard = ta.IP.IsUnspecified()
 	}
-	ta := sockaddrToTCP(sa)
-	p := &Port{r: r, f: f, fd: fd, addr: ta, wildcard: ta.IP.IsUnspecified(), done: make(chan struct{})}
+	p := &Port{r: r, f: f, cfg: cfg, fd: fd, addr: addr, wildcard: wildcard, unix: ul, done: make(chan struct{})}
 	if err := r.factoryStart(f); err != nil {
-		unix.Close(fd)
+		p.closeSocket()
 		return nil, err
 	}
 	r.ports[p] = struct{}{}
@@ -86,7 +108,7 @@ func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
 	if r.running { // else Run registers it, once every loop runs
 		if err := p.l.submit(p.register); err != nil {
 			delete(r.ports, p)
-			unix.Close(fd)
+			p.closeSocket()
 			return nil, ErrStopped
 		}
 	}
@@ -94,37 +116,53 @@ func (r *Reactor) ListenTCP(addr string, f factory.Factory) (*Port, error) {
 	return p, nil
 }
 
-// listenSocket creates the listening socket with gnet's socket package.
-func (r *Reactor) listenSocket(addr string) (int, error) {
-	type opt = socket.Option[int]
-	opts := []opt{{SetSockOpt: socket.SetReuseAddr, Opt: 1}}
-	if r.cfg.reusePort {
-		opts = append(opts, opt{SetSockOpt: socket.SetReuseport, Opt: 1})
+// listenTCPSocket creates a listening TCP socket with gnet's socket package.
+func listenTCPSocket(addr string, cfg *config) (int, error) {
+	opts := append(bufferOpts(cfg), keepAliveOpt(cfg))
+	if cfg.reusePort {
+		opts = append(opts, socket.Option[int]{SetSockOpt: socket.SetReuseport, Opt: 1})
 	}
-	if r.cfg.readBuffer > 0 {
-		opts = append(opts, opt{SetSockOpt: socket.SetRecvBuffer, Opt: r.cfg.readBuffer})
-	}
-	if r.cfg.writeBuffer > 0 {
-		opts = append(opts, opt{SetSockOpt: socket.SetSendBuffer, Opt: r.cfg.writeBuffer})
-	}
-	// Keep-alive is set once on the listening socket, which accepted sockets
-	// inherit, instead of on every accepted one.
-	idle, interval, count := 15*time.Second, 15*time.Second, 9 // Go's defaults
-	if r.cfg.keepAliveSet {
-		idle, interval, count = r.cfg.keepAlive, r.cfg.keepInterval, r.cfg.keepCount
-	}
-	opts = append(opts, opt{SetSockOpt: func(fd, _ int) error { return setKeepAlive(fd, idle, interval, count) }})
 	fd, _, err := socket.TCPSocket("tcp", addr, true, opts, nil)
 	if err != nil {
 		return -1, err
 	}
-	if r.cfg.backlog > 0 {
-		if err := unix.Listen(fd, r.cfg.backlog); err != nil {
+	return fd, setBacklog(fd, cfg)
+}
+
+// bufferOpts are the socket options every socket gets: SO_REUSEADDR and the
+// kernel buffer sizes asked for.
+func bufferOpts(cfg *config) []socket.Option[int] {
+	type opt = socket.Option[int]
+	opts := []opt{{SetSockOpt: socket.SetReuseAddr, Opt: 1}}
+	if cfg.readBuffer > 0 {
+		opts = append(opts, opt{SetSockOpt: socket.SetRecvBuffer, Opt: cfg.readBuffer})
+	}
+	if cfg.writeBuffer > 0 {
+		opts = append(opts, opt{SetSockOpt: socket.SetSendBuffer, Opt: cfg.writeBuffer})
+	}
+	return opts
+}
+
+// keepAliveOpt sets TCP keep-alive. It is set once on a listening socket,
+// which accepted sockets inherit, instead of on every accepted one.
+func keepAliveOpt(cfg *config) socket.Option[int] {
+	idle, interval, count := 15*time.Second, 15*time.Second, 9 // Go's defaults
+	if cfg.keepAliveSet {
+		idle, interval, count = cfg.keepAlive, cfg.keepInterval, cfg.keepCount
+	}
+	return socket.Option[int]{SetSockOpt: func(fd, _ int) error { return setKeepAlive(fd, idle, interval, count) }}
+}
+
+// setBacklog applies WithBacklog (gnet's socket package listens with the
+// system's maximum); on failure it closes fd.
+func setBacklog(fd int, cfg *config) error {
+	if cfg.backlog > 0 {
+		if err := unix.Listen(fd, cfg.backlog); err != nil {
 			unix.Close(fd)
-			return -1, os.NewSyscallError("listen", err)
+			return os.NewSyscallError("listen", err)
 		}
 	}
-	return fd, nil
+	return nil
 }
 
 // factoryStart and factoryStop keep Twisted's doStart/doStop count per factory.
@@ -224,6 +262,9 @@ func (p *Port) closeSocket() {
 	if !p.sockClosed {
 		p.sockClosed = true
 		unix.Close(p.fd)
+		if p.unix != nil {
+			p.unix.remove()
+		}
 		close(p.done)
 	}
 }
@@ -376,11 +417,17 @@ func openReserve() int {
 // accepted gives a new connection to the loop with the fewest connections.
 // Loop goroutine of p.
 func (r *Reactor) accepted(p *Port, fd int, sa unix.Sockaddr) {
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	var remote net.Addr
+	if p.unix != nil {
+		remote = unixPeer(fd, sa)
+	} else {
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		remote = sockaddrToTCP(sa)
+	}
 	l := r.pickLoop(p.l)
 	l.nconns.Add(1)
 	r.connStart()
-	c := newConn(l, p, fd, sockaddrToTCP(sa))
+	c := newConn(l, p, fd, remote)
 	if l == p.l {
 		l.openConn(c)
 		return
@@ -403,6 +450,14 @@ func (r *Reactor) pickLoop(home *loop) *loop {
 		}
 	}
 	return best
+}
+
+// sockaddrToAddr converts a socket's own address: TCP or UNIX.
+func sockaddrToAddr(sa unix.Sockaddr) net.Addr {
+	if su, ok := sa.(*unix.SockaddrUnix); ok {
+		return &net.UnixAddr{Name: su.Name, Net: "unix"}
+	}
+	return sockaddrToTCP(sa)
 }
 
 // sockaddrToTCP converts an accepted or bound address; the IP is copied, so

@@ -40,6 +40,7 @@ type Reactor struct {
 	stopping  bool
 	ports     map[*Port]struct{}
 	nextPort  int // ports are spread over the loops round-robin
+	nextConn  int // so are connectors, on a tie of the loops' loads
 	factories map[factory.Factory]int
 	hooks     []func(context.Context) error
 	stopReq   chan struct{} // closed when Stop begins
@@ -175,6 +176,11 @@ func (r *Reactor) Stop(ctx context.Context) error {
 		_ = p.StopListening()
 	}
 	if running {
+		r.eachLoop(func(l *loop) {
+			for a := range l.attempts {
+				a.c.cancel(ErrStopped)
+			}
+		})
 		r.eachLoop(func(l *loop) {
 			for _, c := range l.conns {
 				if c != nil {
