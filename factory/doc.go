@@ -15,4 +15,13 @@
 // BuildProtocol touches shared state guards it. StartFactory runs on the
 // goroutine that calls ListenTCP, StopFactory on the one that calls
 // StopListening or Stop.
+//
+// # Clients
+//
+// A [ClientFactory] builds the protocol of an outbound connection and is told,
+// through a [Connector], how each attempt ends: Twisted's ClientFactory.
+// [Reconnecting] is Twisted's ReconnectingClientFactory: embedded in a client
+// factory, it connects again after a failure or a loss, with an exponential
+// backoff and jitter. A client factory's callbacks run on the connector's
+// loop.
 package factory
