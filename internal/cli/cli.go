@@ -14,8 +14,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
-	"github.com/whirl-go/whirl/internal/endpoint"
 	"github.com/whirl-go/whirl/reactor"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whirl-go/whirl/internal/endpoint"
+	"github.com/whirl-go/whirl/endpoint"
 )
 
 func TestParse(t *testing.T) {
@@ -184,7 +184,7 @@ func TestParseErrorUnwrap(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
+func FuzzParseServer(f *testing.F) {
 	for _, s := range []string{
 		"tcp:8000",
 		"tcp:8000:interface=127.0.0.1",
