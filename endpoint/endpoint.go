@@ -5,26 +5,30 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// Errors reported by [Parse], always wrapped in a [*ParseError]; test for
-// them with [errors.Is].
+// Errors reported by [ParseServer] and [ParseClient], always wrapped in a
+// [*ParseError]; test for them with [errors.Is].
 var (
 	// ErrSyntax means the string is not a valid endpoint or host:port: a
-	// missing or out-of-range port, an unknown or repeated keyword, an
-	// interface that is neither an IP address nor a host name, a bad escape.
+	// missing or out-of-range port, an unknown or repeated keyword, a value
+	// of the wrong form (an interface that is neither an IP address nor a
+	// host name, a bad mode, duration or size), a bad escape.
 	ErrSyntax = errors.New("endpoint: syntax error")
-	// ErrUnsupported means the string names an endpoint type whirl cannot
-	// listen on (yet), such as udp or unix.
+	// ErrUnsupported means the string names an endpoint type whirl does not
+	// parse (yet), such as ssl, tls, stdio or onion, or one that exists only
+	// on the other side (udp and systemd are server types only).
 	ErrUnsupported = errors.New("endpoint: unsupported endpoint type")
 )
 
-// ParseError is the error [Parse] returns. It wraps [ErrSyntax] or
-// [ErrUnsupported].
+// ParseError is the error [ParseServer] and [ParseClient] return. It wraps
+// [ErrSyntax] or [ErrUnsupported].
 type ParseError struct {
-	// Input is the string given to Parse.
+	// Input is the string given to the parser.
 	Input string
 	// Reason says what is wrong with it, in a few words.
 	Reason string
@@ -40,180 +44,77 @@ func (e *ParseError) Error() string {
 // Unwrap returns e.Err. Any goroutine may call it.
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// Spec is a parsed listen address.
-type Spec struct {
-	// Network is the network to listen on; always "tcp" for now.
-	Network string
-	// Addr is the address in Go's "host:port" form, with IPv6 hosts in
-	// brackets and an empty host for every interface: ":8000",
-	// "127.0.0.1:8000", "[::1]:8000". A host named like an endpoint type is
-	// bracketed too ("[tcp]:8000"), so that Parse reads Addr back as the
-	// same address. net.SplitHostPort accepts it and its port is a decimal
-	// number from 0 to 65535.
-	Addr string
-	// Backlog is the listen backlog the string asked for, or 0 when it did
-	// not give one (the listener's default then applies).
-	Backlog int
+// Kind is the type of an endpoint: the name before the first colon of an
+// endpoint string.
+type Kind uint8
+
+// The endpoint types. The zero Kind is none of them.
+const (
+	// TCP is a TCP socket, IPv4 or IPv6 ("tcp:8080").
+	TCP Kind = iota + 1
+	// TCP6 is an IPv6-only TCP socket ("tcp6:8080").
+	TCP6
+	// UNIX is a UNIX-domain stream socket ("unix:/run/app.sock").
+	UNIX
+	// UDP is a UDP socket ("udp:9000"); servers only.
+	UDP
+	// Systemd is a listening socket inherited from systemd's socket
+	// activation ("systemd:domain=INET:index=0"); servers only.
+	Systemd
+)
+
+// String returns the type name as an endpoint string writes it ("tcp",
+// "tcp6", "unix", "udp", "systemd"), or "Kind(n)" for a value that is none
+// of them. Any goroutine may call it.
+func (k Kind) String() string {
+	switch k {
+	case TCP:
+		return "tcp"
+	case TCP6:
+		return "tcp6"
+	case UNIX:
+		return "unix"
+	case UDP:
+		return "udp"
+	case Systemd:
+		return "systemd"
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// unsupported lists Twisted's other server endpoint types. A string starting
-// with one of them and a colon is refused with ErrUnsupported rather than
-// taken for a host name.
-var unsupported = map[string]bool{
+// typeNames are the lower-case type names of every endpoint type whirl
+// knows of, with whether it can parse it. A string starting with one of them
+// and a colon is an endpoint string, never a host:port.
+var typeNames = map[string]bool{
+	"tcp":     true,
 	"tcp6":    true,
-	"udp":     true,
 	"unix":    true,
-	"ssl":     true,
-	"tls":     true,
+	"udp":     true,
 	"systemd": true,
-	"stdio":   true,
-	"onion":   true,
+	"ssl":     false,
+	"tls":     false,
+	"stdio":   false,
+	"onion":   false,
+	"tor":     false,
 }
 
-// Parse parses a listen address in Twisted's endpoint syntax ("tcp:8000",
-// "tcp:8000:interface=127.0.0.1", "tcp:port=8000:backlog=128") or a plain
-// "host:port" ("127.0.0.1:8000", "[::1]:0", ":8000"); the package
-// documentation lists the rules. The error is a [*ParseError] wrapping
-// [ErrSyntax] or [ErrUnsupported]. Parse does no name resolution. Any
-// goroutine may call it.
-func Parse(s string) (Spec, error) {
-	if s == "" {
-		return Spec{}, syntaxError(s, "empty address")
-	}
-	typ, rest, hasColon := strings.Cut(s, ":")
+// split classifies s by its type name: the lower-cased name when s is an
+// endpoint string of a known type (with or without arguments), "" with a
+// non-empty reason for an unknown or unparsed type, and "", "" for a
+// string to read as a plain host:port.
+func split(s string) (typ string, unsupported string) {
+	name, rest, hasColon := strings.Cut(s, ":")
+	lower := strings.ToLower(name)
+	parsed, known := typeNames[lower]
 	switch {
-	case strings.EqualFold(typ, "tcp"):
-		return parseTCP(s)
-	case hasColon && unsupported[strings.ToLower(typ)]:
-		return Spec{}, &ParseError{Input: s, Reason: "endpoint type " + strconv.Quote(typ) + " is not supported", Err: ErrUnsupported}
+	case parsed:
+		return lower, ""
+	case known && hasColon:
+		return "", "endpoint type " + strconv.Quote(name) + " is not supported yet"
+	case hasColon && isTypeName(name) && strings.ContainsAny(rest, ":=\\") && !looksLikeBareIPv6(s):
+		return "", "unknown endpoint type " + strconv.Quote(name)
 	}
-	if looksLikeBareIPv6(s) {
-		return Spec{}, syntaxError(s, "an IPv6 address needs brackets, as in [::1]:8000")
-	}
-	if hasColon && isTypeName(typ) && strings.ContainsAny(rest, ":=\\") {
-		return Spec{}, &ParseError{Input: s, Reason: "unknown endpoint type " + strconv.Quote(typ), Err: ErrUnsupported}
-	}
-	return parseHostPort(s)
-}
-
-// parseHostPort validates a plain "host:port".
-func parseHostPort(s string) (Spec, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		var ae *net.AddrError
-		if errors.As(err, &ae) {
-			return Spec{}, syntaxError(s, "not host:port: "+ae.Err)
-		}
-		return Spec{}, syntaxError(s, "not host:port")
-	}
-	if reason := checkHost(host); reason != "" {
-		return Spec{}, syntaxError(s, "host "+reason)
-	}
-	p, reason := parsePort(port)
-	if reason != "" {
-		return Spec{}, syntaxError(s, reason)
-	}
-	return Spec{Network: "tcp", Addr: joinHostPort(host, p)}, nil
-}
-
-// tcpParams are the parameters of a tcp endpoint, in Twisted's positional
-// order.
-var tcpParams = [...]string{"port", "interface", "backlog"}
-
-// parseTCP parses "tcp:..." (s starts with the type name).
-func parseTCP(s string) (Spec, error) {
-	args, reason := tokenize(s)
-	if reason != "" {
-		return Spec{}, syntaxError(s, reason)
-	}
-	var (
-		values [len(tcpParams)]string
-		given  [len(tcpParams)]bool
-		next   int  // the next positional parameter
-		joined bool // an unescaped IPv6 interface took arguments after it
-	)
-	args = args[1:]
-	for j := 0; j < len(args); j++ {
-		a := args[j]
-		if a.keyed && a.key == "interface" && !a.escaped {
-			if v, n := joinIPv6(a.value, args[j+1:]); n > 0 {
-				a.value = v
-				j += n
-				joined = true
-			}
-		}
-		i := next
-		if a.keyed {
-			if a.key == "" {
-				return Spec{}, syntaxError(s, "empty keyword before "+strconv.Quote("="+a.value))
-			}
-			i = indexOf(a.key)
-			if i < 0 {
-				return Spec{}, syntaxError(s, "unknown keyword "+strconv.Quote(a.key)+" (want port, interface or backlog)")
-			}
-		} else {
-			if next >= len(tcpParams) {
-				return Spec{}, syntaxError(s, "too many arguments (want port, interface, backlog)")
-			}
-			next++
-		}
-		if given[i] {
-			return Spec{}, syntaxError(s, tcpParams[i]+" given twice")
-		}
-		values[i], given[i] = a.value, true
-	}
-
-	if !given[0] {
-		if joined {
-			return Spec{}, syntaxError(s, `missing port (the IPv6 interface took the parts after it; give the port first or write its colons as \:)`)
-		}
-		return Spec{}, syntaxError(s, "missing port")
-	}
-	port, reason := parsePort(values[0])
-	if reason != "" {
-		return Spec{}, syntaxError(s, reason)
-	}
-	iface := values[1]
-	if reason := checkHost(iface); reason != "" {
-		return Spec{}, syntaxError(s, "interface "+reason)
-	}
-	backlog := 0
-	if given[2] {
-		b, ok := parseDecimal(values[2], math.MaxInt32)
-		if !ok || b == 0 {
-			return Spec{}, syntaxError(s, "backlog "+strconv.Quote(values[2])+" is not a number from 1 to 2147483647")
-		}
-		backlog = b
-	}
-	return Spec{Network: "tcp", Addr: joinHostPort(iface, port), Backlog: backlog}, nil
-}
-
-func indexOf(key string) int {
-	for i, name := range tcpParams {
-		if key == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// joinIPv6 lets "interface=::1" be written without escapes: it joins value
-// with the longest run of the unkeyed, unescaped arguments after it that makes
-// an IPv6 address, and returns that address and how many arguments it took
-// (0 when none makes one).
-func joinIPv6(value string, after []arg) (string, int) {
-	best, n := "", 0
-	joined := value
-	for k, a := range after {
-		if a.keyed || a.escaped {
-			break
-		}
-		joined += ":" + a.value
-		if ip, err := netip.ParseAddr(joined); err == nil && ip.Is6() {
-			best, n = joined, k+1
-		}
-	}
-	return best, n
+	return "", ""
 }
 
 // arg is one colon-separated argument of an endpoint string, unescaped.
@@ -268,6 +169,177 @@ func tokenize(s string) ([]arg, string) {
 	return append(args, a), ""
 }
 
+// quote escapes v for an endpoint string: the inverse of tokenize for one
+// value.
+func quote(v string) string {
+	if !strings.ContainsAny(v, `\:=`) {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\\' || c == ':' || c == '=' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// schema describes the parameters of one endpoint type.
+type schema struct {
+	typ   string   // the type name, for messages
+	names []string // every parameter
+	npos  int      // the first npos names may also be given by position
+	// free makes positional arguments fill the positions no keyword took, as
+	// Twisted's client parsers do ("tcp:host=h:80" gives the port); else the
+	// n-th positional argument is the n-th parameter, as in a Python call and
+	// Twisted's server parsers.
+	free bool
+	// ipv6 names the keywords whose value may be an IPv6 address written
+	// without escapes.
+	ipv6 []string
+}
+
+// params are the values bound to a schema's parameters.
+type params struct {
+	vals map[string]string
+	// joined is set when an unescaped IPv6 value took the arguments after
+	// it.
+	joined bool
+}
+
+func (p *params) get(name string) (string, bool) {
+	v, ok := p.vals[name]
+	return v, ok
+}
+
+// bind binds args (the arguments after the type name) to sc's parameters,
+// returning a reason when it cannot: an unknown, empty or repeated keyword,
+// or too many positional arguments.
+func (sc *schema) bind(args []arg) (params, string) {
+	p := params{vals: make(map[string]string, len(args))}
+	var free []string
+	next := 0
+	for j := 0; j < len(args); j++ {
+		a := args[j]
+		if a.keyed && !a.escaped && contains(sc.ipv6, a.key) {
+			if v, n := joinIPv6(a.value, args[j+1:]); n > 0 {
+				a.value = v
+				j += n
+				p.joined = true
+			}
+		}
+		var name string
+		switch {
+		case a.keyed && a.key == "":
+			return p, "empty keyword before " + strconv.Quote("="+a.value)
+		case a.keyed && !contains(sc.names, a.key):
+			reason := "unknown keyword " + strconv.Quote(a.key) + " (" + sc.typ + " takes " + list(sc.names, "and") + ")"
+			if !isTypeName(a.key) {
+				reason += `; write an "=" that is part of a value as \=`
+			}
+			return p, reason
+		case a.keyed:
+			name = a.key
+		case sc.free:
+			free = append(free, a.value)
+			continue
+		case next >= sc.npos:
+			return p, sc.tooMany()
+		default:
+			name = sc.names[next]
+			next++
+		}
+		if _, dup := p.vals[name]; dup {
+			return p, name + " given twice"
+		}
+		p.vals[name] = a.value
+	}
+	var keyed []string // the positions keywords took
+	for _, n := range sc.names[:sc.npos] {
+		if p.has(n) {
+			keyed = append(keyed, n)
+		}
+	}
+	i := 0
+	for _, v := range free {
+		for i < sc.npos && p.has(sc.names[i]) {
+			i++
+		}
+		if i == sc.npos {
+			reason := sc.tooMany()
+			if len(keyed) > 0 {
+				as := " also given as a keyword)"
+				if len(keyed) > 1 {
+					as = " also given as keywords)"
+				}
+				reason = strings.TrimSuffix(reason, ")") + "; " + list(keyed, "and") + as
+			}
+			return p, reason
+		}
+		p.vals[sc.names[i]] = v
+		i++
+	}
+	return p, ""
+}
+
+func (p *params) has(name string) bool {
+	_, ok := p.vals[name]
+	return ok
+}
+
+func (sc *schema) tooMany() string {
+	return "too many arguments (" + sc.typ + " takes " + list(sc.names[:sc.npos], "and") + " by position)"
+}
+
+// list writes names as "a, b and c".
+func list(names []string, and string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + and + " " + names[len(names)-1]
+}
+
+func contains(names []string, name string) bool {
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// joinIPv6 lets "interface=::1" be written without escapes: it joins value
+// with the longest run of the unkeyed, unescaped arguments after it that makes
+// an IPv6 address, and returns that address and how many arguments it took
+// (0 when none makes one).
+func joinIPv6(value string, after []arg) (string, int) {
+	best, n := "", 0
+	joined := value
+	for k, a := range after {
+		if a.keyed || a.escaped {
+			break
+		}
+		joined += ":" + a.value
+		if ip, err := netip.ParseAddr(joined); err == nil && ip.Is6() {
+			best, n = joined, k+1
+		}
+	}
+	return best, n
+}
+
+// missingPort is the reason for a string with no port. When an unescaped
+// IPv6 value took the arguments after it, the port may be among them.
+func missingPort(p *params) string {
+	if p.joined {
+		return `missing port (the IPv6 address took the parts after it; give the port first or write its colons as \:)`
+	}
+	return "missing port"
+}
+
 // parsePort parses a decimal port from 0 to 65535, returning a reason when it
 // is not one.
 func parsePort(s string) (int, string) {
@@ -301,17 +373,177 @@ func parseDecimal(s string, limit int) (int, bool) {
 	return n, true
 }
 
-// joinHostPort makes Spec.Addr. Like net.JoinHostPort it brackets IPv6
-// hosts; it also brackets a host named like an endpoint type ("tcp", "udp",
-// ...), so that the address reads back as that host and not as an endpoint
+// parseBacklog parses a listen backlog from 1 to 2147483647.
+func parseBacklog(v string) (int, string) {
+	b, ok := parseDecimal(v, math.MaxInt32)
+	if !ok || b == 0 {
+		return 0, "backlog " + strconv.Quote(v) + " is not a number from 1 to 2147483647"
+	}
+	return b, ""
+}
+
+// parseFlag parses Twisted's boolean arguments, "0" or "1".
+func parseFlag(name, v string) (bool, string) {
+	switch v {
+	case "0":
+		return false, ""
+	case "1":
+		return true, ""
+	}
+	return false, name + " " + strconv.Quote(v) + " is not 0 or 1"
+}
+
+// parseDuration parses a positive duration: a number of seconds ("5",
+// "1.5", as Twisted's timeout) or a Go duration ("1.5s", "5m", "250ms").
+func parseDuration(name, v string) (time.Duration, string) {
+	bad := name + " " + strconv.Quote(v) + " is not a duration (seconds, as 30, or a Go duration, as 1.5s or 5m)"
+	s := v
+	if isSeconds(v) {
+		s += "s"
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, bad
+	}
+	if d <= 0 {
+		return 0, name + " " + strconv.Quote(v) + " is not a positive duration"
+	}
+	return d, ""
+}
+
+// isSeconds reports whether v is a plain decimal number: digits with at
+// most one ".".
+func isSeconds(v string) bool {
+	digits, dots := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
+}
+
+// formatDuration writes d as parseDuration reads it: whole seconds as a
+// plain number, as Twisted writes a timeout, anything else as a Go
+// duration.
+func formatDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	return d.String()
+}
+
+// sizeUnits are the suffixes parseSize accepts, largest first.
+var sizeUnits = [...]struct {
+	suffix string
+	shift  uint
+}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}}
+
+// parseSize parses a positive number of bytes, with an optional KiB, MiB or
+// GiB suffix ("65536", "64KiB", "16MiB").
+func parseSize(name, v string) (int, string) {
+	num, shift := v, uint(0)
+	for _, u := range sizeUnits {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, shift = n, u.shift
+			break
+		}
+	}
+	n, ok := parseDecimal(num, math.MaxInt>>shift)
+	if !ok || n == 0 {
+		return 0, name + " " + strconv.Quote(v) + " is not a positive size (bytes, or a number with KiB, MiB or GiB)"
+	}
+	return n << shift, ""
+}
+
+// formatSize writes n as parseSize reads it, in the largest unit that
+// divides it.
+func formatSize(n int) string {
+	for _, u := range sizeUnits {
+		if n>>u.shift > 0 && n&(1<<u.shift-1) == 0 {
+			return strconv.Itoa(n>>u.shift) + u.suffix
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// parseMode parses a file mode in octal ("660", "0660"), 0777 at most.
+func parseMode(v string) (os.FileMode, string) {
+	if v == "" || len(v) > 4 {
+		return 0, "mode " + strconv.Quote(v) + " is not an octal mode from 0 to 777"
+	}
+	m := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '7' {
+			return 0, "mode " + strconv.Quote(v) + " is not an octal mode from 0 to 777"
+		}
+		m = m*8 + int(c-'0')
+	}
+	if m > 0o777 {
+		return 0, "mode " + strconv.Quote(v) + " is not an octal mode from 0 to 777"
+	}
+	return os.FileMode(m), ""
+}
+
+// checkPath checks a UNIX socket path: not empty, no NUL byte, and an
+// abstract name ("@name") not empty.
+func checkPath(p string) string {
+	switch {
+	case p == "":
+		return "empty path"
+	case p == "@":
+		return `empty abstract socket name (write "@name")`
+	case strings.IndexByte(p, 0) >= 0:
+		return "path " + strconv.Quote(p) + " contains a NUL byte"
+	}
+	return ""
+}
+
+// isAbstract reports whether p names a socket in Linux's abstract
+// namespace.
+func isAbstract(p string) bool { return strings.HasPrefix(p, "@") }
+
+// joinHostPort makes an Addr. Like net.JoinHostPort it brackets IPv6 hosts;
+// it also brackets a host named like an endpoint type ("tcp", "unix", ...),
+// so that the address reads back as that host and not as an endpoint
 // string: "tcp:8000:interface=tcp" gives "[tcp]:8000", not "tcp:8000" (port
 // 8000 on every interface). net.SplitHostPort, and so net.Listen, take the
 // brackets off.
 func joinHostPort(host string, port int) string {
-	if l := strings.ToLower(host); l == "tcp" || unsupported[l] {
+	if _, known := typeNames[strings.ToLower(host)]; known {
 		return "[" + host + "]:" + strconv.Itoa(port)
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// splitHostPort splits a plain "host:port", returning a reason when it is
+// not one or its host or port is bad.
+func splitHostPort(s string) (string, int, string) {
+	if looksLikeBareIPv6(s) {
+		return "", 0, "an IPv6 address needs brackets, as in [::1]:8000"
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return "", 0, "not host:port: " + ae.Err
+		}
+		return "", 0, "not host:port"
+	}
+	if reason := checkHost(host); reason != "" {
+		return "", 0, "host " + reason
+	}
+	p, reason := parsePort(port)
+	if reason != "" {
+		return "", 0, reason
+	}
+	return host, p, ""
 }
 
 // checkHost accepts "" (every interface), an IP address (IPv6 with a zone
@@ -329,6 +561,18 @@ func checkHost(h string) string {
 	}
 	if !validHostname(h) {
 		return strconv.Quote(h) + " is not an IP address or host name"
+	}
+	return ""
+}
+
+// checkIP accepts an IP address only, as checkHost does.
+func checkIP(h string) string {
+	ip, err := netip.ParseAddr(h)
+	if err != nil {
+		return strconv.Quote(h) + " is not an IP address"
+	}
+	if !validZone(ip.Zone()) {
+		return strconv.Quote(h) + " has a bad zone"
 	}
 	return ""
 }
@@ -400,4 +644,8 @@ func isAlnum(c byte) bool { return isLetter(c) || '0' <= c && c <= '9' }
 
 func syntaxError(s, reason string) error {
 	return &ParseError{Input: s, Reason: reason, Err: ErrSyntax}
+}
+
+func unsupportedError(s, reason string) error {
+	return &ParseError{Input: s, Reason: reason, Err: ErrUnsupported}
 }
