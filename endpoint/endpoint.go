@@ -21,7 +21,7 @@ var (
 	ErrSyntax = errors.New("endpoint: syntax error")
 	// ErrUnsupported means the string names an endpoint type whirl does not
 	// parse (yet), such as ssl, tls, stdio or onion, or one that exists only
-	// on the other side (udp and systemd are server types only).
+	// on the other side (tcp6, udp and systemd are server types only).
 	ErrUnsupported = errors.New("endpoint: unsupported endpoint type")
 )
 
