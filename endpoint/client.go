@@ -7,8 +7,8 @@ import (
 )
 
 // Client is a parsed client (connecting) endpoint. Which fields apply
-// depends on Kind; the others are zero. Every zero value of an option means
-// the reactor's default.
+// depends on Kind; the others are zero. A zero option (Timeout,
+// BindAddress, CheckPID) means the default.
 //
 // A Client is a plain value: it may be copied and compared with ==.
 type Client struct {
@@ -42,7 +42,8 @@ type Client struct {
 	CheckPID bool
 
 	// Timeout is Twisted's timeout=: how long a connection attempt may
-	// take. Twisted's default is 30 s.
+	// take, or 0 when the string gave none: the connector's default then
+	// applies (Twisted's is 30 s).
 	Timeout time.Duration
 }
 
@@ -158,13 +159,13 @@ func parseClientUNIX(p *params) (Client, string) {
 		return Client{}, reason
 	}
 	c := Client{Kind: UNIX, Network: "unix", Addr: path, Path: path}
-	name, v, ok := "checkPID", "", false
-	if v, ok = p.get(name); ok && p.has("lockfile") {
-		return Client{}, "checkPID and lockfile given together (lockfile is Twisted's other name for checkPID)"
-	}
-	if !ok {
-		name = "lockfile"
-		v, ok = p.get(name)
+	name := "checkPID"
+	v, ok := p.get(name)
+	if lv, lok := p.get("lockfile"); lok {
+		if ok {
+			return Client{}, "checkPID and lockfile given together (lockfile is Twisted's other name for checkPID)"
+		}
+		name, v, ok = "lockfile", lv, true
 	}
 	if ok {
 		check, reason := parseFlag(name, v)

@@ -13,8 +13,10 @@ import (
 const DefaultMode os.FileMode = 0o666
 
 // Server is a parsed server (listening) endpoint. Which fields apply depends
-// on Kind; the others are zero. Every zero value of an option means the
-// reactor's default.
+// on Kind; the others are zero. A zero Backlog, ReusePort,
+// ReadIdleTimeout, WriteStallTimeout or MaxWriteBuffer means the reactor's
+// setting; Mode and Lockfile of a UNIX socket file are always set (to
+// Twisted's defaults when the string gives none).
 //
 // A Server is a plain value: it may be copied and compared with ==.
 type Server struct {
