@@ -137,7 +137,7 @@ func parseListen(listen string) (endpoint.Server, error) {
 		return endpoint.Server{}, err
 	}
 	if srv.Kind != endpoint.TCP {
-		return endpoint.Server{}, fmt.Errorf("cli: listen on %q: %w: the command line serves tcp endpoints only for now, not %s", listen, endpoint.ErrUnsupported, srv.Kind)
+		return endpoint.Server{}, fmt.Errorf("cli: listen on %q: %w: %s is not supported by the command line yet (it serves tcp)", listen, endpoint.ErrUnsupported, srv.Kind)
 	}
 	return srv, nil
 }
