@@ -14,8 +14,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
-	"github.com/whirl-go/whirl/internal/endpoint"
 	"github.com/whirl-go/whirl/reactor"
 )
 
@@ -75,12 +75,19 @@ func Serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Fac
 	return ServeReady(ctx, log, listen, f, nil, opts...)
 }
 
-// ServeReady parses listen with [endpoint.Parse] ("tcp:8000",
+// ServeReady parses listen with [endpoint.ParseServer] ("tcp:8000",
 // "tcp:0:interface=127.0.0.1", "127.0.0.1:8000", ...), makes a reactor with
 // opts and log, listens there with f, and runs until ctx is done; the
 // reactor then stops gracefully within its stop timeout (see
-// [reactor.WithStopTimeout]). A backlog given in listen overrides
-// [reactor.WithBacklog] in opts.
+// [reactor.WithStopTimeout]). It serves tcp endpoints only for now: other
+// kinds (tcp6, unix, udp, systemd) give an error wrapping
+// [endpoint.ErrUnsupported].
+//
+// The reactor serves this one port, so the options of the port that listen
+// gives override the matching ones in opts: backlog=
+// ([reactor.WithBacklog]), reuseport=1 ([reactor.WithReusePort]), idle=
+// ([reactor.WithReadIdleTimeout]), stall= ([reactor.WithWriteStallTimeout])
+// and maxwrite= ([reactor.WithMaxWriteBuffer]).
 //
 // It logs "listening" with the bound address (field "addr") once the port is
 // bound, and "stopped" when the reactor has stopped. If ready is not nil it
@@ -93,19 +100,15 @@ func Serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Fac
 // returns nil after a stop caused by ctx, and otherwise the error that kept
 // it from listening or running. Any goroutine; it blocks.
 func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, ready func(net.Addr), opts ...reactor.Option) error {
-	spec, err := endpoint.Parse(listen)
+	srv, err := parseListen(listen)
 	if err != nil {
 		return err
 	}
-	all := make([]reactor.Option, 0, len(opts)+2)
-	all = append(all, opts...)
-	if spec.Backlog > 0 {
-		all = append(all, reactor.WithBacklog(spec.Backlog))
-	}
+	all := append(append(make([]reactor.Option, 0, len(opts)+6), opts...), portOptions(srv)...)
 	all = append(all, reactor.WithLogger(log))
 	r := reactor.New(all...)
 
-	port, err := r.ListenTCP(spec.Addr, f)
+	port, err := r.ListenTCP(srv.Addr, f)
 	if err != nil {
 		return fmt.Errorf("cli: listen on %s: %w", listen, err)
 	}
@@ -124,13 +127,49 @@ func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factor
 	return err
 }
 
+// parseListen parses a listen address with endpoint.ParseServer and refuses
+// the kinds of endpoint the command line cannot serve yet: it listens with
+// the reactor's ListenTCP, which serves tcp only (tcp6 is IPv6 only, which
+// ListenTCP does not do).
+func parseListen(listen string) (endpoint.Server, error) {
+	srv, err := endpoint.ParseServer(listen)
+	if err != nil {
+		return endpoint.Server{}, err
+	}
+	if srv.Kind != endpoint.TCP {
+		return endpoint.Server{}, fmt.Errorf("cli: listen on %q: %w: %s is not supported by the command line yet (it serves tcp)", listen, endpoint.ErrUnsupported, srv.Kind)
+	}
+	return srv, nil
+}
+
+// portOptions returns the reactor options for the port options srv gives.
+func portOptions(srv endpoint.Server) []reactor.Option {
+	var opts []reactor.Option
+	if srv.Backlog > 0 {
+		opts = append(opts, reactor.WithBacklog(srv.Backlog))
+	}
+	if srv.ReusePort {
+		opts = append(opts, reactor.WithReusePort(true))
+	}
+	if srv.ReadIdleTimeout > 0 {
+		opts = append(opts, reactor.WithReadIdleTimeout(srv.ReadIdleTimeout))
+	}
+	if srv.WriteStallTimeout > 0 {
+		opts = append(opts, reactor.WithWriteStallTimeout(srv.WriteStallTimeout))
+	}
+	if srv.MaxWriteBuffer > 0 {
+		opts = append(opts, reactor.WithMaxWriteBuffer(srv.MaxWriteBuffer))
+	}
+	return opts
+}
+
 // Flags are the command-line settings every whirl server takes. Register
 // defines them on a flag set with their defaults; in a Flags filled by hand,
 // an empty LogLevel and a zero Loops mean the defaults, and Listen is
 // required.
 type Flags struct {
-	// Listen is the address to listen on, in any form endpoint.Parse
-	// accepts (--listen).
+	// Listen is the address to listen on, a tcp endpoint or host:port that
+	// endpoint.ParseServer accepts (--listen).
 	Listen string
 	// LogLevel is the level of the log written to stderr (--log-level).
 	LogLevel string
@@ -142,17 +181,19 @@ type Flags struct {
 // [DefaultLogLevel]) and --loops (default 0) on fs, storing their values in
 // fl. Any goroutine.
 func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
-	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N], or host:port")
+	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], or host:port")
 	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
 	fs.IntVar(&fl.Loops, "loops", 0, "`number` of event loops (0: one per CPU, 1: Twisted's single-threaded model)")
 }
 
 // Check reports the first flag whose value cannot be used: a listen address
-// endpoint.Parse refuses, an unknown log level (wrapping [ErrLogLevel]) or a
-// negative loop count (wrapping [ErrLoops]). Commands call it after parsing
-// their flags to report a bad value as a usage error. Any goroutine.
+// endpoint.ParseServer refuses or the command line cannot serve yet (an
+// error wrapping endpoint.ErrUnsupported for a kind other than tcp), an
+// unknown log level (wrapping [ErrLogLevel]) or a negative loop count
+// (wrapping [ErrLoops]). Commands call it after parsing their flags to
+// report a bad value as a usage error. Any goroutine.
 func (fl *Flags) Check() error {
-	if _, err := endpoint.Parse(fl.Listen); err != nil {
+	if _, err := parseListen(fl.Listen); err != nil {
 		return err
 	}
 	if _, err := parseLevel(fl.LogLevel); err != nil {

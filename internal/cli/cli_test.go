@@ -17,9 +17,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/internal/cli"
-	"github.com/whirl-go/whirl/internal/endpoint"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
 )
@@ -115,7 +115,12 @@ func TestFlags(t *testing.T) {
 		{"all", []string{"--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug", "--loops", "2"},
 			cli.Flags{Listen: "tcp:0:interface=127.0.0.1", LogLevel: "debug", Loops: 2}, nil},
 		{"single dash", []string{"-listen=:9000", "-loops=1"}, cli.Flags{Listen: ":9000", LogLevel: "info", Loops: 1}, nil},
-		{"bad listen", []string{"--listen", "udp:53"}, cli.Flags{Listen: "udp:53", LogLevel: "info"}, endpoint.ErrUnsupported},
+		{"bad listen", []string{"--listen", "ssl:443"}, cli.Flags{Listen: "ssl:443", LogLevel: "info"}, endpoint.ErrUnsupported},
+		{"udp not served", []string{"--listen", "udp:53"}, cli.Flags{Listen: "udp:53", LogLevel: "info"}, endpoint.ErrUnsupported},
+		{"unix not served", []string{"--listen", "unix:/tmp/x.sock"}, cli.Flags{Listen: "unix:/tmp/x.sock", LogLevel: "info"}, endpoint.ErrUnsupported},
+		{"port options", []string{"--listen", "tcp:8000:reuseport=1:idle=5m:stall=1m:maxwrite=1MiB"},
+			cli.Flags{Listen: "tcp:8000:reuseport=1:idle=5m:stall=1m:maxwrite=1MiB", LogLevel: "info"}, nil},
+		{"bad port option", []string{"--listen", "tcp:8000:idle=soon"}, cli.Flags{Listen: "tcp:8000:idle=soon", LogLevel: "info"}, endpoint.ErrSyntax},
 		{"bad port", []string{"--listen", "tcp:70000"}, cli.Flags{Listen: "tcp:70000", LogLevel: "info"}, endpoint.ErrSyntax},
 		{"bad level", []string{"--log-level", "loud"}, cli.Flags{Listen: "tcp:8000", LogLevel: "loud"}, cli.ErrLogLevel},
 		{"negative loops", []string{"--loops", "-1"}, cli.Flags{Listen: "tcp:8000", LogLevel: "info", Loops: -1}, cli.ErrLoops},
@@ -264,6 +269,31 @@ func TestServeReady(t *testing.T) {
 	}
 }
 
+// TestServePortOptions checks that the options of the port in the listen
+// address reach the reactor: an idle= closes a silent connection.
+func TestServePortOptions(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, done := serve(t, ctx, zerolog.Nop(), "tcp:0:interface=127.0.0.1:backlog=8:reuseport=1:idle=100ms:stall=1m:maxwrite=1MiB")
+	conn, err := net.DialTimeout("tcp", addr.String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if n, err := conn.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read from a silent connection = %d, %v; want EOF once idle= closes it", n, err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Errorf("the connection closed after %v, before its idle timeout of 100ms", d)
+	}
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Errorf("ServeReady after cancel = %v, want nil", err)
+	}
+}
+
 func TestServeCancelledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -287,7 +317,11 @@ func TestServeErrors(t *testing.T) {
 		want   error // nil: any error
 	}{
 		{"syntax", "tcp:99999", endpoint.ErrSyntax},
-		{"unsupported", "unix:/tmp/x", endpoint.ErrUnsupported},
+		{"unsupported", "ssl:443", endpoint.ErrUnsupported},
+		{"unix", "unix:/tmp/x", endpoint.ErrUnsupported},
+		{"tcp6", "tcp6:0:interface=::1", endpoint.ErrUnsupported},
+		{"udp", "udp:0:interface=127.0.0.1", endpoint.ErrUnsupported},
+		{"systemd", "systemd:domain=INET:index=0", endpoint.ErrUnsupported},
 		{"in use", busy.Addr().String(), nil},
 	}
 	for _, tt := range tests {

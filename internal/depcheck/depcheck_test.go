@@ -20,6 +20,7 @@ func TestImportGraph(t *testing.T) {
 		{"factory", []string{"protocol", "transport"}, nil},
 		{"task", []string{"transport"}, nil},
 		{"policies", []string{"factory", "protocol", "transport"}, []string{"github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
+		{"endpoint", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkgs, func(t *testing.T) {
@@ -58,7 +59,7 @@ func TestImportGraph(t *testing.T) {
 // TestNoGnetInExportedAPI checks that no exported declaration outside package
 // reactor mentions gnet, by asking go doc for each package's API.
 func TestNoGnetInExportedAPI(t *testing.T) {
-	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "reactor"} {
+	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "reactor"} {
 		out, err := exec.Command("go", "doc", "-all", module+"/"+pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go doc %s: %v\n%s", pkg, err, out)
