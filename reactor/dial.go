@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
@@ -135,6 +136,11 @@ func (a *attempt) tryNext() {
 // connectUnix connects to the connector's UNIX path.
 func (a *attempt) connectUnix() {
 	c := a.c
+	if c.cfg.unixLock && !strings.HasPrefix(c.path, "@") && !lockHeld(c.path+".lock") {
+		a.fail(&ConnectError{Addr: c.path, Kind: transport.ErrConnectFailed,
+			Err: fmt.Errorf("no live process holds %s.lock", c.path)})
+		return
+	}
 	var opts []socket.Option[int]
 	if c.cfg.bindAddress != "" {
 		opts = append(opts, socket.Option[int]{SetSockOpt: func(fd, _ int) error {

@@ -264,6 +264,7 @@ func WithBindAddress(addr string) Option { return func(c *config) { c.bindAddres
 // makes ListenUnix fail with ErrLocked. Without it (the default, as Twisted's
 // listenUNIX), an existing socket file makes the bind fail with EADDRINUSE.
 // The "unix:" endpoint string turns it on unless it says lockfile=0.
-// Ignored for abstract names and TCP.
+// Given to ConnectUnix, it is Twisted's checkPID: the attempt fails at once
+// unless a live process holds the lock. Ignored for abstract names and TCP.
 // Any goroutine.
 func WithUnixLock(on bool) Option { return func(c *config) { c.unixLock = on } }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -118,11 +119,17 @@ func (r *Reactor) listen(f factory.Factory, cfg *config, open func() (int, net.A
 
 // listenTCPSocket creates a listening TCP socket with gnet's socket package.
 func listenTCPSocket(addr string, cfg *config) (int, error) {
+	return listenTCPSocketOn("tcp", addr, cfg)
+}
+
+// listenTCPSocketOn is listenTCPSocket on "tcp" (dual-stack for an IPv6 or
+// empty host), "tcp4" or "tcp6" (IPv6 only).
+func listenTCPSocketOn(network, addr string, cfg *config) (int, error) {
 	opts := append(bufferOpts(cfg), keepAliveOpt(cfg))
 	if cfg.reusePort {
 		opts = append(opts, socket.Option[int]{SetSockOpt: socket.SetReuseport, Opt: 1})
 	}
-	fd, _, err := socket.TCPSocket("tcp", addr, true, opts, nil)
+	fd, _, err := socket.TCPSocket(network, addr, true, opts, nil)
 	if err != nil {
 		return -1, err
 	}
@@ -166,18 +173,25 @@ func setBacklog(fd int, cfg *config) error {
 }
 
 // factoryStart and factoryStop keep Twisted's doStart/doStop count per factory.
-// Called with r.mu held.
+// A factory whose type cannot be a map key (a func, or a struct value holding
+// a slice) has no identity to count by: each port or connector starts and
+// stops it on its own. factoryStart is called with r.mu held.
 func (r *Reactor) factoryStart(f factory.Factory) (err error) {
-	n := r.factories[f]
-	r.factories[f] = n + 1
-	if n > 0 {
-		return nil
+	counted := reflect.TypeOf(f).Comparable()
+	if counted {
+		n := r.factories[f]
+		r.factories[f] = n + 1
+		if n > 0 {
+			return nil
+		}
 	}
 	defer func() {
 		if v := recover(); v != nil {
 			pe := newPanicError(v)
 			r.logPanic("StartFactory", pe, nil)
-			delete(r.factories, f)
+			if counted {
+				delete(r.factories, f)
+			}
 			err = pe
 		}
 	}()
@@ -186,6 +200,10 @@ func (r *Reactor) factoryStart(f factory.Factory) (err error) {
 }
 
 func (r *Reactor) factoryStop(f factory.Factory) {
+	if !reflect.TypeOf(f).Comparable() {
+		r.safeCall("StopFactory", f.StopFactory)
+		return
+	}
 	r.mu.Lock()
 	n := r.factories[f] - 1
 	if n > 0 {

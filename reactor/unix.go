@@ -145,6 +145,17 @@ func takeLock(name string) (stale bool, err error) {
 	return false, fmt.Errorf("%w: %s keeps changing hands", ErrLocked, name)
 }
 
+// lockHeld reports whether a live process holds the lock file name
+// (Twisted's checkPID).
+func lockHeld(name string) bool {
+	target, err := os.Readlink(name)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(target)
+	return err == nil && pid > 0 && processAlive(pid)
+}
+
 // processAlive reports whether a process with that PID exists (signal 0;
 // EPERM means it exists but belongs to someone else).
 func processAlive(pid int) bool {
