@@ -16,7 +16,9 @@ const DefaultMaxStringLength = 99999
 
 // StringHandler is what a protocol embedding [Int8StringReceiver],
 // [Int16StringReceiver], [Int32StringReceiver] or [NetstringReceiver]
-// implements to receive strings:
+// implements to receive strings. A compile-time assertion catches a misspelt
+// method; without it, [MakeConnection] refuses the connection with an error
+// matching [ErrNoStringReceived]:
 //
 //	type Chat struct{ protocol.Int32StringReceiver }
 //
@@ -69,12 +71,37 @@ func (r *Int8StringReceiver) SendString(s []byte) error {
 
 // LengthLimitExceeded is called when the peer announces a string of n bytes,
 // more than MaxLength; see [Int32StringReceiver.LengthLimitExceeded]. This
-// default closes the connection with LoseConnection. Loop goroutine.
-func (r *Int8StringReceiver) LengthLimitExceeded(n int) { r.Transport().LoseConnection() }
+// default closes the connection with Transport().CloseWithError and the
+// error Err returns. Loop goroutine.
+func (r *Int8StringReceiver) LengthLimitExceeded(n int) {
+	r.core.closeExceeded(r.Transport(), 1, n)
+}
 
 // Err returns the error that stopped the receiver (matching
-// ErrLengthLimitExceeded), or nil while it runs. Loop goroutine.
+// ErrLengthLimitExceeded, with the sizes), or nil while it runs. Loop
+// goroutine.
 func (r *Int8StringReceiver) Err() error { return r.core.err }
+
+// PauseProducing stops delivering strings at once and pauses the transport;
+// see [Int32StringReceiver.PauseProducing]. Any goroutine.
+func (r *Int8StringReceiver) PauseProducing() { pauseReceiver(&r.core.paused, r.Transport()) }
+
+// ResumeProducing delivers the strings held back, on the connection's loop,
+// then lets the transport read again; see
+// [Int32StringReceiver.ResumeProducing]. Any goroutine.
+func (r *Int8StringReceiver) ResumeProducing() {
+	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, 1, &r.MaxLength) })
+}
+
+// StopProducing stops delivering strings and closes the transport. Any
+// goroutine.
+func (r *Int8StringReceiver) StopProducing() { stopReceiver(&r.core.paused, r.Transport()) }
+
+// WrappedProducer returns the transport; see
+// [Int32StringReceiver.WrappedProducer]. Any goroutine.
+func (r *Int8StringReceiver) WrappedProducer() transport.Producer { return r.Transport() }
+
+func (r *Int8StringReceiver) bindHandlers(p Protocol) error { return r.core.bind(p, 1) }
 
 // Int16StringReceiver receives and sends strings each preceded by its length in
 // two bytes, big-endian (0 to 65535): Twisted's Int16StringReceiver, byte for
@@ -107,12 +134,37 @@ func (r *Int16StringReceiver) SendString(s []byte) error {
 
 // LengthLimitExceeded is called when the peer announces a string of n bytes,
 // more than MaxLength; see [Int32StringReceiver.LengthLimitExceeded]. This
-// default closes the connection with LoseConnection. Loop goroutine.
-func (r *Int16StringReceiver) LengthLimitExceeded(n int) { r.Transport().LoseConnection() }
+// default closes the connection with Transport().CloseWithError and the
+// error Err returns. Loop goroutine.
+func (r *Int16StringReceiver) LengthLimitExceeded(n int) {
+	r.core.closeExceeded(r.Transport(), 2, n)
+}
 
 // Err returns the error that stopped the receiver (matching
-// ErrLengthLimitExceeded), or nil while it runs. Loop goroutine.
+// ErrLengthLimitExceeded, with the sizes), or nil while it runs. Loop
+// goroutine.
 func (r *Int16StringReceiver) Err() error { return r.core.err }
+
+// PauseProducing stops delivering strings at once and pauses the transport;
+// see [Int32StringReceiver.PauseProducing]. Any goroutine.
+func (r *Int16StringReceiver) PauseProducing() { pauseReceiver(&r.core.paused, r.Transport()) }
+
+// ResumeProducing delivers the strings held back, on the connection's loop,
+// then lets the transport read again; see
+// [Int32StringReceiver.ResumeProducing]. Any goroutine.
+func (r *Int16StringReceiver) ResumeProducing() {
+	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, 2, &r.MaxLength) })
+}
+
+// StopProducing stops delivering strings and closes the transport. Any
+// goroutine.
+func (r *Int16StringReceiver) StopProducing() { stopReceiver(&r.core.paused, r.Transport()) }
+
+// WrappedProducer returns the transport; see
+// [Int32StringReceiver.WrappedProducer]. Any goroutine.
+func (r *Int16StringReceiver) WrappedProducer() transport.Producer { return r.Transport() }
+
+func (r *Int16StringReceiver) bindHandlers(p Protocol) error { return r.core.bind(p, 2) }
 
 // Int32StringReceiver receives and sends strings each preceded by its length in
 // four bytes, big-endian: Twisted's Int32StringReceiver, byte for byte
@@ -129,19 +181,32 @@ func (r *Int16StringReceiver) Err() error { return r.core.err }
 //	}
 //
 // Strings are passed to StringReceived as they complete, without copying when
-// a whole frame is in one received chunk; only a partial frame is buffered, so
-// a receiver holds at most MaxLength bytes (plus the prefix) of input.
+// a whole frame is in one received chunk; only a partial frame is buffered.
+// Its buffer grows with the bytes that arrive, never ahead of them: a
+// prefix alone costs nothing, however long the string it announces, so a
+// receiver holds at most what the peer actually sent of one string, and never
+// more than MaxLength bytes (plus the prefix) of it.
 //
 // A prefix announcing more than MaxLength bytes makes the receiver stop at
 // once, before any of that string is read: it records an error matching
-// ErrLengthLimitExceeded (see Err), calls the outer protocol's
+// ErrLengthLimitExceeded with the sizes (see Err), calls the outer protocol's
 // LengthLimitExceeded, and from then on discards all input. The default
-// LengthLimitExceeded closes the connection; the outer protocol may define
-// its own (to send an error message first, say).
+// LengthLimitExceeded closes the connection with Transport().CloseWithError
+// and that error, so ConnectionLost's reason matches it and
+// transport.ErrConnectionAborted, and the reactor logs it with the peer's
+// address; the outer protocol may define its own (to send an error message
+// first, say) and call the default by name to close.
 //
-// If the outer protocol has no StringReceived method, the first DataReceived
-// panics with an error matching ErrNoStringReceived: the reactor logs it and
-// aborts the connection.
+// Pausing: [Int32StringReceiver.PauseProducing], from StringReceived or any
+// goroutine, stops the delivery before the next string and pauses the
+// transport; the rest of the data received stays buffered until
+// ResumeProducing. Transport().PauseProducing() alone stops reading from the
+// socket but not the delivery of the strings already received (the
+// Transport interface does not let the receiver see it).
+//
+// If the outer protocol has no StringReceived method ([StringHandler]),
+// [MakeConnection] refuses the connection, closing it with an error matching
+// ErrNoStringReceived that names the protocol's type, before any data.
 type Int32StringReceiver struct {
 	Base
 	// MaxLength is the longest string accepted from the peer; 0 or less means
@@ -173,13 +238,49 @@ func (r *Int32StringReceiver) SendString(s []byte) error {
 // LengthLimitExceeded is called, at most once, when the peer announces a
 // string of n bytes, more than MaxLength (n is capped at math.MaxInt on 32-bit
 // platforms). No string is delivered after it. This default closes the
-// connection with LoseConnection; an outer protocol's own LengthLimitExceeded
-// replaces it, and may call this one to close. Loop goroutine.
-func (r *Int32StringReceiver) LengthLimitExceeded(n int) { r.Transport().LoseConnection() }
+// connection with Transport().CloseWithError and the error Err returns; an
+// outer protocol's own LengthLimitExceeded replaces it, and may call this one
+// to close. Loop goroutine.
+func (r *Int32StringReceiver) LengthLimitExceeded(n int) {
+	r.core.closeExceeded(r.Transport(), 4, n)
+}
 
-// Err returns the error that stopped the receiver (matching
-// ErrLengthLimitExceeded), or nil while it runs. Loop goroutine.
+// Err returns the error that stopped the receiver, or nil while it runs: it
+// matches ErrLengthLimitExceeded and gives the sizes ("protocol: string
+// length over MaxLength: Int32StringReceiver prefix announces 2147483647
+// bytes, MaxLength is 99999"). Loop goroutine.
 func (r *Int32StringReceiver) Err() error { return r.core.err }
+
+// PauseProducing stops delivering strings at once, and pauses the transport
+// so that the peer is pushed back. Called from StringReceived, that string
+// is the last one delivered until [Int32StringReceiver.ResumeProducing],
+// even if more arrived in the same chunk: they stay buffered, with what
+// arrives before the transport stops reading. With ResumeProducing and
+// StopProducing it makes the protocol a [transport.Producer] standing in
+// for its transport ([Int32StringReceiver.WrappedProducer]). Any goroutine.
+func (r *Int32StringReceiver) PauseProducing() { pauseReceiver(&r.core.paused, r.Transport()) }
+
+// ResumeProducing undoes PauseProducing: the strings held back are
+// delivered, then the transport reads again (unless a string paused it
+// anew). The delivery runs on the connection's loop after the current
+// callback returns (through the transport's Loop().CallSoon), whichever
+// goroutine calls it. Any goroutine.
+func (r *Int32StringReceiver) ResumeProducing() {
+	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, 4, &r.MaxLength) })
+}
+
+// StopProducing stops delivering strings and closes the transport
+// (Transport().StopProducing, which is LoseConnection). Any goroutine.
+func (r *Int32StringReceiver) StopProducing() { stopReceiver(&r.core.paused, r.Transport()) }
+
+// WrappedProducer returns the transport, whose pause PauseProducing and
+// ResumeProducing drive: it makes the receiver a
+// [transport.ProducerWrapper], so that registered as its own transport's
+// producer it does not hold a LoseConnection up ([transport.HoldsClose]).
+// Any goroutine.
+func (r *Int32StringReceiver) WrappedProducer() transport.Producer { return r.Transport() }
+
+func (r *Int32StringReceiver) bindHandlers(p Protocol) error { return r.core.bind(p, 4) }
 
 // maxStringLength is the limit a MaxLength field stands for.
 func maxStringLength(field int) int {
@@ -189,28 +290,59 @@ func maxStringLength(field int) int {
 	return field
 }
 
+// stringHandlerIn returns the StringReceived of p, or an error matching
+// ErrNoStringReceived naming p's type.
+func stringHandlerIn(p Protocol, kind string) (StringHandler, error) {
+	h, ok := p.(StringHandler)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T embeds %s but has no StringReceived(s []byte) method", ErrNoStringReceived, p, kind)
+	}
+	return h, nil
+}
+
 // stringHandlerOf returns the StringReceived of the protocol that embeds b,
-// or panics with ErrNoStringReceived.
+// for a receiver fed data without MakeConnection (which binds it, and
+// refuses a protocol without one): it panics with ErrNoStringReceived where
+// MakeConnection would have refused.
 func stringHandlerOf(b *Base, kind string) StringHandler {
 	self := b.Self()
 	if self == nil || b.Transport() == nil {
 		panic(fmt.Errorf("%w: %s fed data before MakeConnection", ErrNoStringReceived, kind))
 	}
-	h, ok := self.(StringHandler)
-	if !ok {
-		panic(fmt.Errorf("%w: %T embeds %s but has no StringReceived(s []byte) method", ErrNoStringReceived, self, kind))
+	h, err := stringHandlerIn(self, kind)
+	if err != nil {
+		panic(err)
 	}
 	return h
 }
 
-// growStringBuffer returns buf emptied, with room for size bytes. A new
-// buffer is at most limit bytes long (size <= limit), so a receiver never
-// holds more than its MaxLength.
-func growStringBuffer(buf []byte, size, limit int) []byte {
-	if cap(buf) >= size {
-		return buf[:0]
+// stringBufMin is the smallest buffer made for a partial string.
+const stringBufMin = 64
+
+// growStringBuffer returns buf with room for k more bytes of a string of
+// size bytes (len(buf)+k <= size). It grows with what arrives, doubling, and
+// never past size: a peer that announces a long string and sends little of
+// it costs little, and a receiver never holds more than its MaxLength.
+func growStringBuffer(buf []byte, k, size int) []byte {
+	need := len(buf) + k
+	if need <= cap(buf) {
+		return buf
 	}
-	return make([]byte, 0, min(max(size, 2*cap(buf), 64), limit))
+	nb := make([]byte, len(buf), min(max(need, 2*cap(buf), stringBufMin), size))
+	copy(nb, buf)
+	return nb
+}
+
+// holdRest keeps rest, what a paused receiver did not examine, in front of
+// held (data queued meanwhile, from inside a callback) and returns the new
+// held. owned says rest is the receiver's memory (a previous held), which
+// may be kept as is; otherwise it is the caller's chunk and is copied.
+func holdRest(rest, held []byte, owned bool) []byte {
+	if owned {
+		return append(rest, held...)
+	}
+	out := make([]byte, 0, len(rest)+len(held))
+	return append(append(out, rest...), held...)
 }
 
 // noBytes is the empty string delivered from a receiver that never needed a
@@ -271,8 +403,11 @@ type intNCore struct {
 	nPrefix int                                   // how many; 0 when no frame is buffered
 	size    int                                   // the buffered frame's length, once nPrefix == width
 	buf     []byte                                // the buffered frame's payload so far
+	held    []byte                                // received, not examined: held while paused, or queued from a callback
 	err     error                                 // why the receiver stopped
 	stopped bool
+	busy    bool      // inside receive's loop
+	paused  pauseFlag // PauseProducing: deliver nothing; any goroutine
 	scratch stringScratch
 }
 
@@ -280,42 +415,113 @@ func intNKind(width int) string {
 	return fmt.Sprintf("Int%dStringReceiver", 8*width)
 }
 
+// bind finds the outer protocol's StringReceived and LengthLimitExceeded,
+// before ConnectionMade (see MakeConnection).
+func (c *intNCore) bind(p Protocol, width int) error {
+	h, err := stringHandlerIn(p, intNKind(width))
+	if err != nil {
+		return err
+	}
+	c.handler = h
+	c.limit, _ = p.(interface{ LengthLimitExceeded(int) })
+	return nil
+}
+
 // receive is DataReceived for every width.
 func (c *intNCore) receive(b *Base, width int, maxLength *int, data []byte) {
+	if c.busy { // from inside StringReceived: after what is not delivered
+		c.held = append(c.held, data...)
+		return
+	}
+	t := b.Transport()
 	if c.handler == nil {
+		if t != nil && t.Disconnecting() {
+			return // refused by MakeConnection, or closed already
+		}
 		c.handler = stringHandlerOf(b, intNKind(width))
 		c.limit, _ = b.Self().(interface{ LengthLimitExceeded(int) })
 	}
-	t := b.Transport()
 	if c.stopped || t.Disconnecting() {
 		return
 	}
-	if c.nPrefix > 0 {
-		var ok bool
-		if data, ok = c.fill(t, width, maxLength, data); !ok {
+	if c.paused.isPaused() || len(c.held) > 0 {
+		c.held = append(c.held, data...)
+		if c.paused.isPaused() {
+			t.PauseProducing() // resuming the transport alone does not resume delivery
 			return
 		}
+		c.resume(b, width, maxLength)
+		return
 	}
-	// Whole frames straight from the chunk.
-	for len(data) >= width {
+	c.run(t, width, maxLength, data, false)
+}
+
+// resume delivers what is held, after ResumeProducing. Loop goroutine.
+func (c *intNCore) resume(b *Base, width int, maxLength *int) {
+	t := b.Transport()
+	if c.busy || c.stopped || t.Disconnecting() || len(c.held) == 0 {
+		return
+	}
+	data := c.held
+	c.held = nil
+	c.run(t, width, maxLength, data, true)
+}
+
+// run delivers the strings in data, then in what was queued meanwhile, until
+// the receiver stops or pauses (keeping what is left in held). owned says
+// data is the receiver's memory. Loop goroutine.
+func (c *intNCore) run(t transport.Transport, width int, maxLength *int, data []byte, owned bool) {
+	c.busy = true
+	for {
+		rest := c.frames(t, width, maxLength, data)
+		if c.stopped || t.Disconnecting() {
+			c.held = nil
+			break
+		}
+		if len(rest) > 0 { // paused
+			c.held = holdRest(rest, c.held, owned)
+			break
+		}
+		if len(c.held) == 0 || c.paused.isPaused() {
+			break
+		}
+		data, c.held, owned = c.held, nil, true
+	}
+	c.busy = false
+}
+
+// frames delivers the strings in data, buffering a partial one. It returns
+// the part of data not examined when the receiver is paused, nil otherwise.
+func (c *intNCore) frames(t transport.Transport, width int, maxLength *int, data []byte) []byte {
+	for len(data) > 0 {
+		if c.paused.isPaused() {
+			return data
+		}
+		if c.nPrefix > 0 || len(data) < width {
+			var ok bool
+			if data, ok = c.fill(t, width, maxLength, data); !ok {
+				return nil
+			}
+			continue
+		}
+		// A whole frame straight from the chunk.
 		n := intNDecode(data, width)
 		if limit := maxStringLength(*maxLength); n > uint64(limit) {
 			c.exceeded(n, width, limit)
-			return
+			return nil
 		}
 		if uint64(len(data)-width) < n {
-			break
+			c.fill(t, width, maxLength, data) // a partial frame: buffered, not delivered
+			return nil
 		}
 		end := width + int(n)
 		c.handler.StringReceived(data[width:end])
 		data = data[end:]
 		if t.Disconnecting() {
-			return
+			return nil
 		}
 	}
-	if len(data) > 0 {
-		c.fill(t, width, maxLength, data) // a partial frame: buffered, not delivered
-	}
+	return nil
 }
 
 // fill adds data to the buffered frame, delivers it if complete, and returns
@@ -336,10 +542,10 @@ func (c *intNCore) fill(t transport.Transport, width int, maxLength *int, data [
 			return nil, false
 		}
 		c.size = int(n)
-		c.buf = growStringBuffer(c.buf, c.size, limit)
+		c.buf = c.buf[:0]
 	}
 	k := min(c.size-len(c.buf), len(data))
-	c.buf = append(c.buf, data[:k]...)
+	c.buf = append(growStringBuffer(c.buf, k, c.size), data[:k]...)
 	data = data[k:]
 	if len(c.buf) < c.size {
 		return nil, false
@@ -356,12 +562,22 @@ func (c *intNCore) fill(t transport.Transport, width int, maxLength *int, data [
 // exceeded stops the receiver because a prefix announced n bytes.
 func (c *intNCore) exceeded(n uint64, width, limit int) {
 	c.stopped = true
-	c.nPrefix, c.buf = 0, nil
+	c.nPrefix, c.buf, c.held = 0, nil, nil
 	c.err = fmt.Errorf("%w: %s prefix announces %d bytes, MaxLength is %d",
 		ErrLengthLimitExceeded, intNKind(width), n, limit)
 	if c.limit != nil {
 		c.limit.LengthLimitExceeded(int(min(n, math.MaxInt)))
 	}
+}
+
+// closeExceeded is the default LengthLimitExceeded: close t with the
+// recorded error (or, called with none recorded, one made from n).
+func (c *intNCore) closeExceeded(t transport.Transport, width, n int) {
+	err := c.err
+	if err == nil {
+		err = fmt.Errorf("%w: %s peer announced %d bytes", ErrLengthLimitExceeded, intNKind(width), n)
+	}
+	t.CloseWithError(err)
 }
 
 // send is SendString for every width.

@@ -41,7 +41,7 @@ func (g *Guarded) StringReceived(msg []byte) {}
 
 func (g *Guarded) LengthLimitExceeded(n int) {
 	_ = g.SendString(fmt.Appendf(nil, "refused: %d bytes", n))
-	g.Int32StringReceiver.LengthLimitExceeded(n) // the default: LoseConnection
+	g.Int32StringReceiver.LengthLimitExceeded(n) // the default: CloseWithError(g.Err())
 }
 
 func ExampleInt32StringReceiver_LengthLimitExceeded() {
@@ -52,9 +52,10 @@ func ExampleInt32StringReceiver_LengthLimitExceeded() {
 
 	// Only the prefix has arrived: the limit is enforced before any payload.
 	p.DataReceived([]byte("\x00\x10\x00\x00"))
-	fmt.Printf("%q\nconnected: %v\nerr: %v\n", tr.Value(), tr.Connected(), p.Err())
+	fmt.Printf("%q\nconnected: %v\nerr: %v\nclosed with it: %v\n", tr.Value(), tr.Connected(), p.Err(), tr.CloseError() == p.Err())
 	// Output:
 	// "\x00\x00\x00\x16refused: 1048576 bytes"
 	// connected: false
 	// err: protocol: string length over MaxLength: Int32StringReceiver prefix announces 1048576 bytes, MaxLength is 1024
+	// closed with it: true
 }

@@ -382,7 +382,18 @@ func TestIntNLengthLimit(t *testing.T) {
 					t.Error("still connected after an oversize prefix, want LoseConnection")
 				}
 				if qtr.Aborted() {
-					t.Error("connection aborted, want LoseConnection")
+					t.Error("connection aborted, want CloseWithError (which flushes)")
+				}
+				if err := qtr.CloseError(); err == nil || err != q.Err() {
+					t.Errorf("CloseError() = %v, want Err() = %v", err, q.Err())
+				}
+				limit := tt.maxLength
+				if limit <= 0 {
+					limit = protocol.DefaultMaxStringLength
+				}
+				if want := fmt.Sprintf("protocol: string length over MaxLength: %sStringReceiver prefix announces %d bytes, MaxLength is %d",
+					tt.kind.name, tt.announced, limit); q.Err() == nil || q.Err().Error() != want {
+					t.Errorf("Err() = %v, want %q", q.Err(), want)
 				}
 				if !errors.Is(q.Err(), protocol.ErrLengthLimitExceeded) {
 					t.Errorf("Err() = %v, want %v", q.Err(), protocol.ErrLengthLimitExceeded)
@@ -414,6 +425,9 @@ func TestIntNLengthLimitSuper(t *testing.T) {
 	}
 	if tr.Connected() {
 		t.Error("still connected, want closed by the receiver's LengthLimitExceeded")
+	}
+	if err := tr.CloseError(); !errors.Is(err, protocol.ErrLengthLimitExceeded) || err != p.Err() {
+		t.Errorf("CloseError() = %v, want Err() = %v", err, p.Err())
 	}
 }
 
@@ -615,17 +629,12 @@ func strPanicOf(p protocol.Protocol, data []byte) (v any) {
 	return nil
 }
 
-func TestStringReceiversWithoutStringReceived(t *testing.T) {
+// TestStringReceiversNotConnected checks the panic of a receiver fed data
+// without MakeConnection. A protocol without StringReceived is refused by
+// MakeConnection instead (see TestMakeConnectionRefusesMissingCallback).
+func TestStringReceiversNotConnected(t *testing.T) {
 	for _, k := range strKinds {
-		t.Run(k.name+"/no StringReceived", func(t *testing.T) {
-			p := k.bare()
-			protocol.MakeConnection(p, transporttest.New())
-			v := strPanicOf(p, strEncode(k, []string{"a"}))
-			if err, ok := v.(error); !ok || !errors.Is(err, protocol.ErrNoStringReceived) {
-				t.Errorf("DataReceived panicked with %v, want an error matching %v", v, protocol.ErrNoStringReceived)
-			}
-		})
-		t.Run(k.name+"/not connected", func(t *testing.T) {
+		t.Run(k.name, func(t *testing.T) {
 			p := k.plain()
 			v := strPanicOf(p, strEncode(k, []string{"a"}))
 			if err, ok := v.(error); !ok || !errors.Is(err, protocol.ErrNoStringReceived) {

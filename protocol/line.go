@@ -35,11 +35,29 @@ const (
 // Each receiver would otherwise keep its own copy of the delimiter.
 func stringBytes(d string) []byte { return unsafe.Slice(unsafe.StringData(d), len(d)) }
 
-// The methods a line protocol looks for on the user's value (Base.Self).
+// LineHandler is what a protocol embedding [LineReceiver] or
+// [LineOnlyReceiver] implements to receive lines. A compile-time assertion
+// catches a misspelt method:
+//
+//	type Chat struct{ protocol.LineReceiver }
+//
+//	func (c *Chat) LineReceived(line []byte) { ... }
+//
+//	var _ protocol.LineHandler = (*Chat)(nil)
+//
+// Without it, [MakeConnection] refuses the connection with an error matching
+// [ErrNoLineReceived].
+type LineHandler interface {
+	// LineReceived is called with each line, without its delimiter. line is
+	// valid only until LineReceived returns: copy what must be kept. Loop
+	// goroutine.
+	LineReceived(line []byte)
+}
+
+// The other methods a line protocol looks for on the user's value (Base.Self).
 type (
-	lineReceivedHandler interface{ LineReceived(line []byte) }
-	rawDataHandler      interface{ RawDataReceived(data []byte) }
-	lineLengthHandler   interface{ LineLengthExceeded(remainder []byte) }
+	rawDataHandler    interface{ RawDataReceived(data []byte) }
+	lineLengthHandler interface{ LineLengthExceeded(remainder []byte) }
 )
 
 // LineReceiver is embedded by protocols made of lines: Twisted's
@@ -72,25 +90,40 @@ type (
 // A line longer than MaxLength (a complete one, or an unfinished one already
 // MaxLength+len(Delimiter) bytes long, which cannot end in time) calls the
 // protocol's LineLengthExceeded, which defaults to
-// [LineReceiver.LineLengthExceeded]: close the connection. No line
-// (and no raw data) is delivered once the transport is disconnecting, so a
-// LoseConnection inside LineReceived stops the lines that follow it in the
-// same chunk; data received after that point is discarded.
+// [LineReceiver.LineLengthExceeded]: close the connection with
+// Transport().CloseWithError and an error matching [ErrLineTooLong] that gives
+// the sizes (see [LineReceiver.Err]: ConnectionLost's reason matches both it and
+// transport.ErrConnectionAborted). No line (and no raw data) is delivered
+// once the transport is disconnecting, so a LoseConnection inside
+// LineReceived stops the lines that follow it in the same chunk; data
+// received after that point is discarded.
+//
+// Pausing: [LineReceiver.PauseProducing] (from LineReceived, or from any
+// goroutine) stops the delivery at once, before the next line, and pauses
+// the transport; the lines already received stay buffered until
+// [LineReceiver.ResumeProducing], as with Twisted's LineReceiver, which is a
+// producer for the same reason. Calling Transport().PauseProducing()
+// directly stops reading from the socket, but the receiver cannot see that
+// pause (the Transport interface does not tell), so it still delivers the
+// lines of the chunk it holds; use the receiver's methods to pause delivery.
 //
 // The receiver finds LineReceived, RawDataReceived and LineLengthExceeded on
-// the value given to [MakeConnection] (see [Base.Self]), once. A protocol
-// without a LineReceived method is a programming error: its first
-// DataReceived panics with an error matching [ErrNoLineReceived] that names
-// its type, and the reactor logs the panic and aborts the connection.
-// SetRawMode panics the same way, with [ErrNoRawDataReceived], when the
-// protocol has no RawDataReceived.
+// the value given to [MakeConnection] (see [Base.Self]), once, before
+// ConnectionMade. A protocol without a LineReceived method ([LineHandler])
+// is a programming error: MakeConnection refuses the connection, closing it
+// with an error matching [ErrNoLineReceived] that names its type, before any
+// data is read. SetRawMode panics with [ErrNoRawDataReceived] when the
+// protocol has no RawDataReceived; the reactor logs the panic and aborts the
+// connection.
 //
 // Memory: the receiver buffers only the incomplete line at the end of the
-// data received so far, at most MaxLength+len(Delimiter)-1 bytes, and drops a
-// large buffer once it is empty. Complete lines are handed over from the
-// received data without being copied. Data fed back from inside a callback
-// (SetLineMode's extra, a nested DataReceived) is copied into the buffer, and
-// may take it past that bound until it is split.
+// data received so far, at most MaxLength+len(Delimiter)-1 bytes, growing
+// the buffer with the data (never ahead of it), and drops a large buffer once
+// it is empty. Complete lines are handed over from the received data without
+// being copied. Data fed back from inside a callback (SetLineMode's extra, a
+// nested DataReceived), and the rest of the data held while paused, are
+// copied into the buffer, and may take it past that bound until they are
+// split.
 //
 // All of LineReceiver's methods run on the connection's loop goroutine.
 type LineReceiver struct {
@@ -109,7 +142,7 @@ type LineReceiver struct {
 	MaxLength int
 
 	s      lineSplitter
-	lines  lineReceivedHandler
+	lines  LineHandler
 	rawh   rawDataHandler
 	exceed lineLengthHandler
 }
@@ -118,23 +151,44 @@ type LineReceiver struct {
 // LineReceived, keeping an incomplete last line until the rest of it comes;
 // in raw mode it passes the data to RawDataReceived. Called from inside one of
 // those (directly or through SetLineMode), it queues data behind what is not
-// delivered yet, as Twisted does. data is valid only until DataReceived
-// returns, and is not kept. Loop goroutine.
+// delivered yet, as Twisted does. While the receiver is paused
+// ([LineReceiver.PauseProducing]) it only keeps data. data is valid only
+// until DataReceived returns, and is not kept. Loop goroutine.
 func (r *LineReceiver) DataReceived(data []byte) {
 	s := &r.s
 	if s.busy {
 		s.queue(data)
 		return
 	}
+	t := r.Transport()
+	if t != nil && t.Disconnecting() {
+		return
+	}
 	if r.lines == nil {
 		r.lines, r.exceed = findLineHandlers(r.Self(), "LineReceiver", r)
 	}
+	if s.isPaused() {
+		s.hold(data, r.Delimiter, r.MaxLength, t)
+		return
+	}
+	r.deliver(data)
+}
+
+// deliver is DataReceived's loop: it hands over the lines (or raw data) of
+// what is buffered followed by data, until it runs out, the receiver is
+// paused or the transport is disconnecting. Loop goroutine.
+func (r *LineReceiver) deliver(data []byte) {
+	s := &r.s
 	s.busy = true
 	defer s.finish()
 	s.rest = data
 	t := r.Transport()
 	for {
 		if t != nil && t.Disconnecting() {
+			return
+		}
+		if s.isPaused() {
+			s.keepRest(r.Delimiter, r.MaxLength)
 			return
 		}
 		if r.s.raw {
@@ -150,13 +204,51 @@ func (r *LineReceiver) DataReceived(data []byte) {
 		case lineFound:
 			r.lines.LineReceived(line)
 		case lineTooLong:
-			s.err = ErrLineTooLong
+			s.err = lineTooLongError(line, s.delimiter(r.Delimiter), lineMax(r.MaxLength))
 			r.exceed.LineLengthExceeded(line)
 		default:
 			return
 		}
 	}
 }
+
+// bindHandlers finds the protocol's LineReceived and LineLengthExceeded,
+// before ConnectionMade; see [MakeConnection]. Loop goroutine.
+func (r *LineReceiver) bindHandlers(p Protocol) (err error) {
+	r.lines, r.exceed, err = lineHandlersOf(p, "LineReceiver", r)
+	return err
+}
+
+// PauseProducing stops delivering lines (or raw data) at once, and pauses
+// the transport so that the peer is pushed back: Twisted's
+// LineReceiver.pauseProducing. Called from LineReceived, it is the last line
+// delivered until [LineReceiver.ResumeProducing], even if more lines arrived
+// in the same chunk: they stay buffered, with what arrives before the
+// transport stops reading. With ResumeProducing and StopProducing it makes
+// the protocol a [transport.Producer] that stands in for its transport
+// ([LineReceiver.WrappedProducer]), so it may be registered as its own
+// transport's producer. Any goroutine.
+func (r *LineReceiver) PauseProducing() { pauseReceiver(&r.s, r.Transport()) }
+
+// ResumeProducing undoes PauseProducing: the lines held back are delivered,
+// then the transport reads again (unless a line paused it anew). The
+// delivery runs on the connection's loop after the current callback returns
+// (through the transport's Loop().CallSoon), whichever goroutine calls it.
+// Any goroutine.
+func (r *LineReceiver) ResumeProducing() {
+	resumeReceiver(&r.s, r.Transport(), func() { r.deliver(nil) })
+}
+
+// StopProducing stops delivering lines and closes the transport
+// (Transport().StopProducing, which is LoseConnection). Any goroutine.
+func (r *LineReceiver) StopProducing() { stopReceiver(&r.s, r.Transport()) }
+
+// WrappedProducer returns the transport, whose pause PauseProducing and
+// ResumeProducing drive: it makes the receiver a
+// [transport.ProducerWrapper], so that registered as its own transport's
+// producer it does not hold a LoseConnection up ([transport.HoldsClose]).
+// Any goroutine.
+func (r *LineReceiver) WrappedProducer() transport.Producer { return r.Transport() }
 
 // SetRawMode sends the data that follows, starting with what is already
 // received and not delivered, to the protocol's RawDataReceived instead of
@@ -212,9 +304,12 @@ func (r *LineReceiver) SendLine(line []byte) error {
 }
 
 // LineLengthExceeded is what a line longer than MaxLength calls, unless the
-// protocol defines its own LineLengthExceeded(remainder []byte). This default
-// closes the connection with LoseConnection. Either way the receiver records
-// [ErrLineTooLong], which Err then returns.
+// protocol defines its own LineLengthExceeded(remainder []byte). Either way
+// the receiver first records an error matching [ErrLineTooLong], with the
+// sizes, which Err then returns. This default closes the connection with
+// Transport().CloseWithError and that error: ConnectionLost's reason matches
+// it and transport.ErrConnectionAborted, and the reactor logs it with the
+// peer's address. An override may call it by name to close the same way.
 //
 // remainder is the data buffered when the line was found too long: the start
 // of that line (all of it, with its delimiter, if it is complete) and what
@@ -225,8 +320,10 @@ func (r *LineReceiver) LineLengthExceeded(remainder []byte) {
 	r.s.tooLong(r.Transport())
 }
 
-// Err returns [ErrLineTooLong] once a line was too long (whether or not
-// LineLengthExceeded was overridden), nil otherwise. Loop goroutine.
+// Err returns the error recorded when a line was too long (whether or not
+// LineLengthExceeded was overridden), nil otherwise. It matches
+// [ErrLineTooLong] and gives the sizes: "protocol: line too long: line of
+// 20000 bytes, MaxLength is 16384". Loop goroutine.
 func (r *LineReceiver) Err() error { return r.s.err }
 
 // LineOnlyReceiver is a cheaper [LineReceiver] with no raw mode: Twisted's
@@ -236,8 +333,10 @@ func (r *LineReceiver) Err() error { return r.s.err }
 //
 // and may define LineLengthExceeded(remainder []byte). Lines, limits, the
 // lifetime of the line slice, the stop once the transport is disconnecting,
-// and the panic ([ErrNoLineReceived]) for a protocol with no LineReceived are
-// as for LineReceiver.
+// the close with an error matching [ErrLineTooLong], pausing
+// ([LineOnlyReceiver.PauseProducing]), and the refusal at MakeConnection
+// ([ErrNoLineReceived]) of a protocol with no LineReceived are as for
+// LineReceiver.
 // Unlike Twisted's LineOnlyReceiver, a line of exactly MaxLength bytes is
 // accepted however the data is split.
 //
@@ -258,24 +357,39 @@ type LineOnlyReceiver struct {
 	MaxLength int
 
 	s      lineSplitter
-	lines  lineReceivedHandler
+	lines  LineHandler
 	exceed lineLengthHandler
 }
 
 // DataReceived splits data into lines and delivers them to the protocol's
 // LineReceived, keeping an incomplete last line until the rest of it comes.
 // Called from inside LineReceived, it queues data behind what is not
-// delivered yet. data is valid only until DataReceived returns, and is not
-// kept. Loop goroutine.
+// delivered yet. While the receiver is paused
+// ([LineOnlyReceiver.PauseProducing]) it only keeps data. data is valid only
+// until DataReceived returns, and is not kept. Loop goroutine.
 func (r *LineOnlyReceiver) DataReceived(data []byte) {
 	s := &r.s
 	if s.busy {
 		s.queue(data)
 		return
 	}
+	t := r.Transport()
+	if t != nil && t.Disconnecting() {
+		return
+	}
 	if r.lines == nil {
 		r.lines, r.exceed = findLineHandlers(r.Self(), "LineOnlyReceiver", r)
 	}
+	if s.isPaused() {
+		s.hold(data, r.Delimiter, r.MaxLength, t)
+		return
+	}
+	r.deliver(data)
+}
+
+// deliver is DataReceived's loop; see [LineReceiver.deliver]. Loop goroutine.
+func (r *LineOnlyReceiver) deliver(data []byte) {
+	s := &r.s
 	s.busy = true
 	defer s.finish()
 	s.rest = data
@@ -284,18 +398,48 @@ func (r *LineOnlyReceiver) DataReceived(data []byte) {
 		if t != nil && t.Disconnecting() {
 			return
 		}
+		if s.isPaused() {
+			s.keepRest(r.Delimiter, r.MaxLength)
+			return
+		}
 		line, step := s.next(s.delimiter(r.Delimiter), lineMax(r.MaxLength))
 		switch step {
 		case lineFound:
 			r.lines.LineReceived(line)
 		case lineTooLong:
-			s.err = ErrLineTooLong
+			s.err = lineTooLongError(line, s.delimiter(r.Delimiter), lineMax(r.MaxLength))
 			r.exceed.LineLengthExceeded(line)
 		default:
 			return
 		}
 	}
 }
+
+// bindHandlers finds the protocol's LineReceived and LineLengthExceeded,
+// before ConnectionMade; see [MakeConnection]. Loop goroutine.
+func (r *LineOnlyReceiver) bindHandlers(p Protocol) (err error) {
+	r.lines, r.exceed, err = lineHandlersOf(p, "LineOnlyReceiver", r)
+	return err
+}
+
+// PauseProducing stops delivering lines at once and pauses the transport;
+// see [LineReceiver.PauseProducing]. Any goroutine.
+func (r *LineOnlyReceiver) PauseProducing() { pauseReceiver(&r.s, r.Transport()) }
+
+// ResumeProducing delivers the lines held back, on the connection's loop,
+// then lets the transport read again; see [LineReceiver.ResumeProducing].
+// Any goroutine.
+func (r *LineOnlyReceiver) ResumeProducing() {
+	resumeReceiver(&r.s, r.Transport(), func() { r.deliver(nil) })
+}
+
+// StopProducing stops delivering lines and closes the transport. Any
+// goroutine.
+func (r *LineOnlyReceiver) StopProducing() { stopReceiver(&r.s, r.Transport()) }
+
+// WrappedProducer returns the transport; see [LineReceiver.WrappedProducer].
+// Any goroutine.
+func (r *LineOnlyReceiver) WrappedProducer() transport.Producer { return r.Transport() }
 
 // Buffered returns the number of bytes received but not delivered yet: the
 // incomplete line, and, from inside LineReceived, the rest of the current
@@ -315,33 +459,57 @@ func (r *LineOnlyReceiver) SendLine(line []byte) error {
 
 // LineLengthExceeded is what a line longer than MaxLength calls, unless the
 // protocol defines its own LineLengthExceeded(remainder []byte). This default
-// closes the connection with LoseConnection. Either way the receiver records
-// [ErrLineTooLong], which Err then returns. remainder is as for
-// [LineReceiver.LineLengthExceeded]. Loop goroutine.
+// closes the connection with Transport().CloseWithError and the error
+// matching [ErrLineTooLong] that the receiver recorded (and Err returns);
+// remainder is as for [LineReceiver.LineLengthExceeded]. Loop goroutine.
 func (r *LineOnlyReceiver) LineLengthExceeded(remainder []byte) {
 	r.s.tooLong(r.Transport())
 }
 
-// Err returns [ErrLineTooLong] once a line was too long (whether or not
-// LineLengthExceeded was overridden), nil otherwise. Loop goroutine.
+// Err returns the error recorded when a line was too long (whether or not
+// LineLengthExceeded was overridden), matching [ErrLineTooLong], or nil.
+// Loop goroutine.
 func (r *LineOnlyReceiver) Err() error { return r.s.err }
 
-// findLineHandlers finds the user's LineReceived and LineLengthExceeded on
+// lineHandlersOf finds the user's LineReceived and LineLengthExceeded on
 // self, the outer protocol value; base's own LineLengthExceeded is the
 // fallback (the user's struct has it anyway, promoted, when it embeds base).
-func findLineHandlers(self Protocol, name string, base lineLengthHandler) (lineReceivedHandler, lineLengthHandler) {
-	if self == nil {
-		panic(fmt.Errorf("%w: %s fed data before MakeConnection", ErrNoLineReceived, name))
-	}
-	lines, ok := self.(lineReceivedHandler)
+// It returns an error matching ErrNoLineReceived if self has no
+// LineReceived.
+func lineHandlersOf(self Protocol, name string, base lineLengthHandler) (LineHandler, lineLengthHandler, error) {
+	lines, ok := self.(LineHandler)
 	if !ok {
-		panic(fmt.Errorf("%w: %T embeds %s but has no LineReceived(line []byte) method", ErrNoLineReceived, self, name))
+		return nil, nil, fmt.Errorf("%w: %T embeds %s but has no LineReceived(line []byte) method", ErrNoLineReceived, self, name)
 	}
 	exceed, ok := self.(lineLengthHandler)
 	if !ok {
 		exceed = base
 	}
+	return lines, exceed, nil
+}
+
+// findLineHandlers is lineHandlersOf for a receiver fed data without
+// MakeConnection (which binds the handlers, and refuses a protocol with no
+// LineReceived): it panics where MakeConnection would have refused.
+func findLineHandlers(self Protocol, name string, base lineLengthHandler) (LineHandler, lineLengthHandler) {
+	if self == nil {
+		panic(fmt.Errorf("%w: %s fed data before MakeConnection", ErrNoLineReceived, name))
+	}
+	lines, exceed, err := lineHandlersOf(self, name, base)
+	if err != nil {
+		panic(err)
+	}
 	return lines, exceed
+}
+
+// lineTooLongError is the error recorded for the line too long at the start
+// of remainder, with its length (or, unfinished, the length received so
+// far) and maxLen.
+func lineTooLongError(remainder, d []byte, maxLen int) error {
+	if i := bytes.Index(remainder, d); i >= 0 {
+		return fmt.Errorf("%w: line of %d bytes, MaxLength is %d", ErrLineTooLong, i, maxLen)
+	}
+	return fmt.Errorf("%w: %d bytes without a delimiter, MaxLength is %d", ErrLineTooLong, len(remainder), maxLen)
 }
 
 // lineMax returns the effective MaxLength for m, small enough that adding a
@@ -382,15 +550,32 @@ type lineSplitter struct {
 
 	delimSrc string // the Delimiter setting the scan state is for
 
-	// SendLine's WriteSequence argument, kept to avoid allocating; sendBusy
-	// makes it single-user, so SendLine is safe from any goroutine (a
-	// concurrent call uses fresh space).
-	seq      [2][]byte
-	busy     bool // inside DataReceived's loop
-	raw      bool // LineReceiver's raw mode
-	sendBusy atomic.Bool
-	err      error
+	// SendLine's WriteSequence argument, kept to avoid allocating;
+	// flagSendBusy makes it single-user, so SendLine is safe from any
+	// goroutine (a concurrent call uses fresh space).
+	seq   [2][]byte
+	busy  bool          // inside DataReceived's loop
+	raw   bool          // LineReceiver's raw mode
+	flags atomic.Uint32 // flagSendBusy, flagPaused: set from any goroutine
+	err   error
 }
+
+// lineSplitter.flags: one word for both, to keep LineReceiver within its
+// size class.
+const (
+	flagSendBusy = 1 << iota // seq is in use by a SendLine
+	flagPaused               // PauseProducing: deliver nothing
+)
+
+func (s *lineSplitter) setPaused(paused bool) {
+	if paused {
+		s.flags.Or(flagPaused)
+	} else {
+		s.flags.And(^uint32(flagPaused))
+	}
+}
+
+func (s *lineSplitter) isPaused() bool { return s.flags.Load()&flagPaused != 0 }
 
 // delimiter returns the delimiter bytes for the setting d, restarting the
 // scan for a delimiter when the setting changed.
@@ -584,8 +769,31 @@ func (s *lineSplitter) queue(data []byte) {
 	s.buf = append(s.buf, data...)
 }
 
+// keepRest moves rest, the part of the chunk not delivered because the
+// receiver was paused, into buf, for delivery on resume. It runs between
+// user callbacks.
+func (s *lineSplitter) keepRest(delim string, maxLen int) {
+	if len(s.rest) > 0 {
+		s.keep(s.rest, lineMax(maxLen)+len(s.delimiter(delim)))
+		s.rest = nil
+	}
+}
+
+// hold keeps data, received while the receiver is paused, behind what is
+// buffered, and pauses t again (a ResumeProducing of the transport alone
+// does not resume delivery). It runs outside user callbacks.
+func (s *lineSplitter) hold(data []byte, delim string, maxLen int, t transport.Transport) {
+	if len(data) > 0 {
+		s.keep(data, lineMax(maxLen)+len(s.delimiter(delim)))
+	}
+	if t != nil {
+		t.PauseProducing()
+	}
+}
+
 // finish ends a DataReceived: it forgets rest (not delivered only when the
-// transport is disconnecting) and drops a large buffer that is empty.
+// transport is disconnecting; a pause moved it into buf) and drops a large
+// buffer that is empty.
 func (s *lineSplitter) finish() {
 	s.busy = false
 	s.rest = nil
@@ -632,21 +840,37 @@ func (s *lineSplitter) sendLine(t transport.Transport, line []byte, d string) er
 	if d == "" {
 		d = DefaultLineDelimiter
 	}
-	if !s.sendBusy.CompareAndSwap(false, true) {
+	if !s.acquireSend() {
 		// Another goroutine is sending on this receiver: use fresh space.
 		return t.WriteSequence([][]byte{line, stringBytes(d)})
 	}
 	s.seq[0], s.seq[1] = line, stringBytes(d)
 	err := t.WriteSequence(s.seq[:])
 	s.seq[0] = nil
-	s.sendBusy.Store(false)
+	s.flags.And(^uint32(flagSendBusy))
 	return err
 }
 
-// tooLong is the default LineLengthExceeded: record the error and close.
+// acquireSend sets flagSendBusy and reports whether it was clear.
+func (s *lineSplitter) acquireSend() bool {
+	for {
+		f := s.flags.Load()
+		if f&flagSendBusy != 0 {
+			return false
+		}
+		if s.flags.CompareAndSwap(f, f|flagSendBusy) {
+			return true
+		}
+	}
+}
+
+// tooLong is the default LineLengthExceeded: close with the recorded error
+// (recording a bare ErrLineTooLong if the default is called with none).
 func (s *lineSplitter) tooLong(t transport.Transport) {
-	s.err = ErrLineTooLong
+	if s.err == nil {
+		s.err = ErrLineTooLong
+	}
 	if t != nil {
-		t.LoseConnection()
+		t.CloseWithError(s.err)
 	}
 }

@@ -174,8 +174,65 @@ func TestLineReceivers(t *testing.T) {
 					if got := p.Err(); !errors.Is(got, tt.wantErr) || (got == nil) != (tt.wantErr == nil) {
 						t.Errorf("Err() = %v, want %v", got, tt.wantErr)
 					}
+					checkLineCloseError(t, tr, p.Err(), tt.wantErr != nil, lineMaxOf(tt.maxLen))
 				})
 			}
+		}
+	}
+}
+
+func lineMaxOf(m int) int {
+	if m <= 0 {
+		return protocol.DefaultMaxLineLength
+	}
+	return m
+}
+
+// checkLineCloseError checks how a line receiver closed: with
+// CloseWithError and the error Err returns, which gives the sizes, when a
+// line was too long; not with CloseWithError otherwise.
+func checkLineCloseError(t *testing.T, tr *transporttest.Transport, recorded error, tooLong bool, maxLen int) {
+	t.Helper()
+	got := tr.CloseError()
+	if !tooLong {
+		if got != nil {
+			t.Errorf("CloseError() = %v, want nil", got)
+		}
+		return
+	}
+	if got == nil || got != recorded {
+		t.Fatalf("CloseError() = %v, want Err() = %v", got, recorded)
+	}
+	msg := got.Error()
+	if !strings.HasPrefix(msg, "protocol: line too long: ") || !strings.HasSuffix(msg, fmt.Sprintf(", MaxLength is %d", maxLen)) {
+		t.Errorf("CloseError() = %q, want the sizes and MaxLength %d", msg, maxLen)
+	}
+	if tr.Aborted() {
+		t.Error("connection aborted, want CloseWithError (which flushes)")
+	}
+}
+
+// TestLineTooLongMessage pins the two forms of the message: a complete line
+// (its length) and an unfinished one (the bytes received so far).
+func TestLineTooLongMessage(t *testing.T) {
+	tests := []struct {
+		input string
+		want  string
+	}{
+		{"ok\r\n0123456789\r\nnext\r\n", "protocol: line too long: line of 10 bytes, MaxLength is 8"},
+		{"ok\r\n0123456789012", "protocol: line too long: 13 bytes without a delimiter, MaxLength is 8"},
+	}
+	for _, kind := range lineKinds {
+		for _, tt := range tests {
+			t.Run(kind.name+"/"+tt.want, func(t *testing.T) {
+				p, _ := kind.make("", 8, "")
+				tr := transporttest.New()
+				protocol.MakeConnection(p, tr)
+				feed(p, tt.input, 0)
+				if err := tr.CloseError(); err == nil || err.Error() != tt.want || !errors.Is(err, protocol.ErrLineTooLong) {
+					t.Errorf("CloseError() = %v, want %q matching ErrLineTooLong", err, tt.want)
+				}
+			})
 		}
 	}
 }
@@ -536,17 +593,15 @@ func TestSendLine(t *testing.T) {
 	}
 }
 
-// noLines embeds LineReceiver but forgot LineReceived.
-type noLines struct{ protocol.LineReceiver }
-
-// noLinesOnly embeds LineOnlyReceiver but forgot LineReceived.
-type noLinesOnly struct{ protocol.LineOnlyReceiver }
-
 // linesNoRaw has LineReceived but no RawDataReceived.
 type linesNoRaw struct{ protocol.LineReceiver }
 
 func (*linesNoRaw) LineReceived([]byte) {}
 
+// TestLineReceiverMisuse covers the programming errors that still panic:
+// SetRawMode without RawDataReceived, and data fed without MakeConnection.
+// A protocol without LineReceived is refused by MakeConnection instead (see
+// TestMakeConnectionRefusesMissingCallback).
 func TestLineReceiverMisuse(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -554,16 +609,6 @@ func TestLineReceiverMisuse(t *testing.T) {
 		wantErr error
 		wantMsg string
 	}{
-		{"no LineReceived", func() {
-			p := &noLines{}
-			protocol.MakeConnection(p, transporttest.New())
-			p.DataReceived([]byte("x\r\n"))
-		}, protocol.ErrNoLineReceived, "protocol: line receiver without a LineReceived method: *protocol_test.noLines embeds LineReceiver but has no LineReceived(line []byte) method"},
-		{"LineOnlyReceiver, no LineReceived", func() {
-			p := &noLinesOnly{}
-			protocol.MakeConnection(p, transporttest.New())
-			p.DataReceived([]byte("x\r\n"))
-		}, protocol.ErrNoLineReceived, "protocol: line receiver without a LineReceived method: *protocol_test.noLinesOnly embeds LineOnlyReceiver but has no LineReceived(line []byte) method"},
 		{"no RawDataReceived", func() {
 			p := &linesNoRaw{}
 			protocol.MakeConnection(p, transporttest.New())

@@ -19,7 +19,9 @@ import (
 //
 // Strings are passed to StringReceived as they complete, without copying when
 // a whole netstring is in one received chunk; only a partial payload is
-// buffered, so a receiver holds at most MaxLength bytes of input.
+// buffered, in a buffer that grows with the bytes that arrive (never ahead of
+// them, whatever length was announced), so a receiver holds at most what the
+// peer sent of one payload, and never more than MaxLength bytes of it.
 //
 // Anything else is a parse error: a length that does not start with a digit
 // (":" alone), a leading zero ("05:"; "0:" is fine), a character other than a
@@ -30,11 +32,20 @@ import (
 // converted, so a long digit string never overflows. On a parse error the
 // receiver records a *NetstringParseError (see Err), calls the outer
 // protocol's NetstringParseFailed, and from then on discards all input. The
-// default NetstringParseFailed closes the connection.
+// default NetstringParseFailed closes the connection with
+// Transport().CloseWithError and that error, so ConnectionLost's reason
+// matches ErrNetstringParse (and ErrLengthLimitExceeded for a length over
+// MaxLength) and transport.ErrConnectionAborted, and the reactor logs it with
+// the peer's address.
 //
-// If the outer protocol has no StringReceived method, the first DataReceived
-// panics with an error matching ErrNoStringReceived: the reactor logs it and
-// aborts the connection.
+// Pausing: [NetstringReceiver.PauseProducing], from StringReceived or any
+// goroutine, stops the delivery before the next string and pauses the
+// transport; the rest stays buffered until ResumeProducing. See
+// [Int32StringReceiver] for Transport().PauseProducing().
+//
+// If the outer protocol has no StringReceived method ([StringHandler]),
+// [MakeConnection] refuses the connection, closing it with an error matching
+// ErrNoStringReceived that names the protocol's type, before any data.
 type NetstringReceiver struct {
 	Base
 	// MaxLength is the longest payload accepted from the peer; 0 or less means
@@ -87,13 +98,49 @@ func (r *NetstringReceiver) SendString(s []byte) error {
 // NetstringParseFailed is called, at most once, when the peer sends something
 // that is not a netstring; err is a *NetstringParseError, also returned by
 // Err. No string is delivered after it. This default closes the connection
-// with LoseConnection; an outer protocol's own NetstringParseFailed replaces
-// it (to log err, say), and may call this one to close. Loop goroutine.
-func (r *NetstringReceiver) NetstringParseFailed(err error) { r.Transport().LoseConnection() }
+// with Transport().CloseWithError(err); an outer protocol's own
+// NetstringParseFailed replaces it (to log err, say), and may call this one
+// to close. Loop goroutine.
+func (r *NetstringReceiver) NetstringParseFailed(err error) {
+	if err == nil {
+		err = ErrNetstringParse
+	}
+	r.Transport().CloseWithError(err)
+}
 
 // Err returns the *NetstringParseError that stopped the receiver, or nil
-// while it runs. Loop goroutine.
+// while it runs. Its Reason gives the sizes where they matter ("length 11
+// over MaxLength 10"). Loop goroutine.
 func (r *NetstringReceiver) Err() error { return r.core.err }
+
+// PauseProducing stops delivering strings at once and pauses the transport;
+// see [Int32StringReceiver.PauseProducing]. Any goroutine.
+func (r *NetstringReceiver) PauseProducing() { pauseReceiver(&r.core.paused, r.Transport()) }
+
+// ResumeProducing delivers the strings held back, on the connection's loop,
+// then lets the transport read again; see
+// [Int32StringReceiver.ResumeProducing]. Any goroutine.
+func (r *NetstringReceiver) ResumeProducing() {
+	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, &r.MaxLength) })
+}
+
+// StopProducing stops delivering strings and closes the transport. Any
+// goroutine.
+func (r *NetstringReceiver) StopProducing() { stopReceiver(&r.core.paused, r.Transport()) }
+
+// WrappedProducer returns the transport; see
+// [Int32StringReceiver.WrappedProducer]. Any goroutine.
+func (r *NetstringReceiver) WrappedProducer() transport.Producer { return r.Transport() }
+
+func (r *NetstringReceiver) bindHandlers(p Protocol) error {
+	h, err := stringHandlerIn(p, "NetstringReceiver")
+	if err != nil {
+		return err
+	}
+	r.core.handler = h
+	r.core.failed, _ = p.(interface{ NetstringParseFailed(error) })
+	return nil
+}
 
 // netstringTrailer ends every netstring SendString writes; never modified.
 var netstringTrailer = []byte{','}
@@ -114,8 +161,11 @@ type netstringCore struct {
 	digits  int    // digits of the length read so far
 	size    uint64 // the length, as far as read
 	buf     []byte // the payload, when it spans chunks
+	held    []byte // received, not examined: held while paused, or queued from a callback
 	err     error  // why the receiver stopped
 	stopped bool
+	busy    bool      // inside receive's loop
+	paused  pauseFlag // PauseProducing: deliver nothing; any goroutine
 	scratch stringScratch
 }
 
@@ -130,63 +180,124 @@ func netstringDigits(n int) int {
 
 // receive is NetstringReceiver.DataReceived.
 func (c *netstringCore) receive(b *Base, maxLength *int, data []byte) {
+	if c.busy { // from inside StringReceived: after what is not delivered
+		c.held = append(c.held, data...)
+		return
+	}
+	t := b.Transport()
 	if c.handler == nil {
+		if t != nil && t.Disconnecting() {
+			return // refused by MakeConnection, or closed already
+		}
 		c.handler = stringHandlerOf(b, "NetstringReceiver")
 		c.failed, _ = b.Self().(interface{ NetstringParseFailed(error) })
 	}
-	t := b.Transport()
 	if c.stopped || t.Disconnecting() {
 		return
 	}
+	if c.paused.isPaused() || len(c.held) > 0 {
+		c.held = append(c.held, data...)
+		if c.paused.isPaused() {
+			t.PauseProducing() // resuming the transport alone does not resume delivery
+			return
+		}
+		c.resume(b, maxLength)
+		return
+	}
+	c.run(t, maxLength, data, false)
+}
+
+// resume delivers what is held, after ResumeProducing. Loop goroutine.
+func (c *netstringCore) resume(b *Base, maxLength *int) {
+	t := b.Transport()
+	if c.busy || c.stopped || t.Disconnecting() || len(c.held) == 0 {
+		return
+	}
+	data := c.held
+	c.held = nil
+	c.run(t, maxLength, data, true)
+}
+
+// run delivers the netstrings in data, then in what was queued meanwhile,
+// until the receiver stops or pauses (keeping what is left in held). owned
+// says data is the receiver's memory. Loop goroutine.
+func (c *netstringCore) run(t transport.Transport, maxLength *int, data []byte, owned bool) {
+	c.busy = true
+	for {
+		rest := c.parse(t, maxLength, data)
+		if c.stopped || t.Disconnecting() {
+			c.held = nil
+			break
+		}
+		if len(rest) > 0 { // paused
+			c.held = holdRest(rest, c.held, owned)
+			break
+		}
+		if len(c.held) == 0 || c.paused.isPaused() {
+			break
+		}
+		data, c.held, owned = c.held, nil, true
+	}
+	c.busy = false
+}
+
+// parse delivers the netstrings in data, keeping the state of a partial
+// one. It returns the part of data not examined when the receiver is
+// paused, nil otherwise.
+func (c *netstringCore) parse(t transport.Transport, maxLength *int, data []byte) []byte {
 	for len(data) > 0 {
+		if c.paused.isPaused() {
+			return data
+		}
 		switch c.state {
 		case netstringAtLength:
 			limit := maxStringLength(*maxLength)
 			rest, ok := c.length(data, limit)
 			if !ok {
-				return
+				return nil
 			}
 			data = rest
 			if c.state == netstringAtLength {
-				return // all digits, no colon yet
+				return nil // all digits, no colon yet
 			}
 			n := int(c.size)
 			if len(data) > n { // the whole payload and the comma: no copy
 				if data[n] != ',' {
-					c.fail("payload not followed by a comma", nil)
-					return
+					c.fail(fmt.Sprintf("payload of %d bytes followed by %q, not a comma", n, data[n]), nil)
+					return nil
 				}
 				payload := data[:n]
 				data = data[n+1:]
 				c.state, c.digits, c.size = netstringAtLength, 0, 0
 				c.handler.StringReceived(payload)
 				if t.Disconnecting() {
-					return
+					return nil
 				}
 				continue
 			}
-			c.buf = growStringBuffer(c.buf, n, limit)
+			c.buf = c.buf[:0]
 		case netstringAtPayload:
 			k := min(int(c.size)-len(c.buf), len(data))
-			c.buf = append(c.buf, data[:k]...)
+			c.buf = append(growStringBuffer(c.buf, k, int(c.size)), data[:k]...)
 			data = data[k:]
 			if len(c.buf) == int(c.size) {
 				c.state = netstringAtComma
 			}
 		case netstringAtComma:
 			if data[0] != ',' {
-				c.fail("payload not followed by a comma", nil)
-				return
+				c.fail(fmt.Sprintf("payload of %d bytes followed by %q, not a comma", c.size, data[0]), nil)
+				return nil
 			}
 			data = data[1:]
 			c.state, c.digits, c.size = netstringAtLength, 0, 0
 			c.handler.StringReceived(bufferedString(c.buf))
 			c.buf = releaseStringBuffer(c.buf)
 			if t.Disconnecting() {
-				return
+				return nil
 			}
 		}
 	}
+	return nil
 }
 
 // length reads length digits from data, up to and including the colon (the
@@ -217,12 +328,12 @@ func (c *netstringCore) length(data []byte, limit int) ([]byte, bool) {
 		// size stays below 10^19 and fits a uint64.
 		c.digits++
 		if c.digits > netstringDigits(limit) {
-			c.fail(fmt.Sprintf("length has more digits than MaxLength %d", limit), ErrLengthLimitExceeded)
+			c.fail(fmt.Sprintf("length %d%c... has more digits than MaxLength %d", c.size, ch, limit), ErrLengthLimitExceeded)
 			return nil, false
 		}
 		c.size = c.size*10 + uint64(ch-'0')
 		if c.size > uint64(limit) {
-			c.fail(fmt.Sprintf("length over MaxLength %d", limit), ErrLengthLimitExceeded)
+			c.fail(fmt.Sprintf("length %d over MaxLength %d", c.size, limit), ErrLengthLimitExceeded)
 			return nil, false
 		}
 	}
@@ -232,7 +343,7 @@ func (c *netstringCore) length(data []byte, limit int) ([]byte, bool) {
 // fail stops the receiver with a parse error.
 func (c *netstringCore) fail(reason string, cause error) {
 	c.stopped = true
-	c.buf = nil
+	c.buf, c.held = nil, nil
 	err := &NetstringParseError{Reason: reason, Err: cause}
 	c.err = err
 	if c.failed != nil {

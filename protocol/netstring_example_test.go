@@ -41,7 +41,7 @@ func (s *Strict) StringReceived(b []byte) { fmt.Printf("got %q\n", b) }
 
 func (s *Strict) NetstringParseFailed(err error) {
 	fmt.Println("closing:", err)
-	s.NetstringReceiver.NetstringParseFailed(err) // the default: LoseConnection
+	s.NetstringReceiver.NetstringParseFailed(err) // the default: CloseWithError(err)
 }
 
 func ExampleNetstringReceiver_NetstringParseFailed() {

@@ -93,7 +93,10 @@ func TestNetstringParseErrors(t *testing.T) {
 					t.Error("still connected after a parse error, want LoseConnection")
 				}
 				if tr.Aborted() {
-					t.Error("connection aborted, want LoseConnection")
+					t.Error("connection aborted, want CloseWithError (which flushes)")
+				}
+				if err := tr.CloseError(); err == nil || err != p.Err() {
+					t.Errorf("CloseError() = %v, want Err() = %v", err, p.Err())
 				}
 				strFeed(p, input[tt.errAt:], size)
 				if got := p.ev().strings; !slices.Equal(got, tt.want) {
@@ -144,6 +147,35 @@ func checkNetstringError(t *testing.T, err error, tooLong bool) {
 	}
 }
 
+// TestNetstringErrorSizes pins the sizes in the reasons of the parse errors
+// that have some.
+func TestNetstringErrorSizes(t *testing.T) {
+	tests := []struct {
+		maxLength int
+		input     string
+		want      string
+	}{
+		{10, "11:hello world,", "length 11 over MaxLength 10"},
+		{10, "100:", "length 100... has more digits than MaxLength 10"},
+		{0, "5:hello!", "payload of 5 bytes followed by '!', not a comma"},
+		{0, "5:hel", "payload of 5 bytes followed by 'x', not a comma"}, // completed below
+	}
+	for _, tt := range tests {
+		for _, size := range transporttest.ChunkSizes {
+			t.Run(fmt.Sprintf("%s/chunks of %d", tt.want, size), func(t *testing.T) {
+				p, tr := strConnect(strNetstring.plain)
+				p.setMaxLength(tt.maxLength)
+				strFeed(p, []byte(tt.input), size)
+				strFeed(p, []byte("loxyz"), size)
+				var perr *protocol.NetstringParseError
+				if !errors.As(tr.CloseError(), &perr) || perr.Reason != tt.want {
+					t.Errorf("CloseError() = %v, want a *NetstringParseError with Reason %q", tr.CloseError(), tt.want)
+				}
+			})
+		}
+	}
+}
+
 // netstringSuper's NetstringParseFailed records, then calls the receiver's
 // own.
 type netstringSuper struct{ netPlain }
@@ -163,6 +195,9 @@ func TestNetstringParseFailedSuper(t *testing.T) {
 	}
 	if tr.Connected() {
 		t.Error("still connected, want closed by the receiver's NetstringParseFailed")
+	}
+	if err := tr.CloseError(); !errors.Is(err, protocol.ErrNetstringParse) || err != p.Err() {
+		t.Errorf("CloseError() = %v, want Err() = %v", err, p.Err())
 	}
 	if got, want := p.ev().strings, []string{"a"}; !slices.Equal(got, want) {
 		t.Errorf("received %q, want %q", got, want)

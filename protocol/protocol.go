@@ -59,35 +59,67 @@ func (b *Base) ConnectionLost(reason error) {}
 // Wire stores t and p in the Base embedded in p, without calling
 // ConnectionMade; it reports whether p embeds a Base. Bases that must prepare
 // themselves before ConnectionMade, and tests, use it; everything else uses
-// MakeConnection. Loop goroutine.
+// MakeConnection. Wire also binds an embedded receiver to p's callbacks
+// (LineReceived, StringReceived, ...) but, unlike MakeConnection, does not
+// refuse a protocol that lacks one: such a receiver panics on its first
+// data. Loop goroutine.
 func Wire(p Protocol, t transport.Transport) bool {
+	ok, _ := wire(p, t)
+	return ok
+}
+
+// wire is Wire, returning also the error of a receiver embedded in p that
+// found a callback missing on p.
+func wire(p Protocol, t transport.Transport) (bool, error) {
 	eb, ok := p.(embedsBase)
 	if !ok {
-		return false
+		return false, nil
 	}
 	b := eb.base()
 	if b == nil { // embeds a nil *Base
-		return false
+		return false, nil
 	}
 	b.transport = t
 	b.self = p
 	if tb, ok := p.(timeoutBinder); ok {
 		tb.bindTimeout(p)
 	}
-	return true
+	if hb, ok := p.(handlerBinder); ok {
+		return true, hb.bindHandlers(p)
+	}
+	return true, nil
 }
 
 // timeoutBinder is implemented by structs that embed Timeout: Wire binds it
 // to the outer protocol, so users need not call Timeout.Bind.
 type timeoutBinder interface{ bindTimeout(p Protocol) }
 
+// handlerBinder is implemented by the receivers (and, through embedding, by
+// the user's struct around one): bindHandlers finds the callbacks the
+// receiver calls on p, the outer protocol, once, and returns an error naming
+// p's type and the method when a required one is missing.
+type handlerBinder interface{ bindHandlers(p Protocol) error }
+
 // MakeConnection connects p to t, as Twisted's makeConnection does: it stores
 // t and p itself in the Base that p embeds, then calls p.ConnectionMade. A
 // protocol that does not embed Base only gets ConnectionMade. The reactor
 // calls it for every new connection; tests call it with a transporttest
-// transport. Loop goroutine.
+// transport.
+//
+// A receiver embedded in p ([LineReceiver], [Int32StringReceiver], ...) is
+// bound to p's callbacks here, before ConnectionMade, whatever p's own
+// ConnectionMade does. If p lacks the callback the receiver needs
+// ([LineHandler], [StringHandler]), the connection is refused before any
+// data is read: MakeConnection closes t with t.CloseWithError(err), err
+// matching [ErrNoLineReceived] or [ErrNoStringReceived] and naming p's type
+// and the method, so the reactor logs it with the peer's address and
+// ConnectionLost's reason matches both transport.ErrConnectionAborted and
+// err. ConnectionMade is still called (on a transport that is disconnecting),
+// so that ConnectionMade and ConnectionLost stay paired. Loop goroutine.
 func MakeConnection(p Protocol, t transport.Transport) {
-	Wire(p, t)
+	if _, err := wire(p, t); err != nil {
+		t.CloseWithError(err)
+	}
 	p.ConnectionMade()
 }
 

@@ -11,6 +11,9 @@
 //	go run ./internal/soak flood [flags]   one peer (-conns N: N peers) sends 1 GiB and reads nothing
 //	go run ./internal/soak stuck [flags]   1000 peers send 256 KiB and never read,
 //	                                       while 10 others measure ping-pong latency
+//	go run ./internal/soak headers [flags] 20 peers each send a 4-byte header announcing
+//	                                       2^31-1 bytes to `whirl framedecho --framing
+//	                                       int32 --max-length 2147483647`, and hold
 //
 // Run it from inside the whirl module: unless -server names a binary, it
 // builds ./cmd/whirl with `go build` first. The server runs with its default
@@ -26,6 +29,12 @@
 //
 // stuck measures the good connections' round trips before the stuck ones
 // come, while they connect and send, and while they sit there stalled.
+//
+// headers checks that a receiver buffers only what arrived: the server's
+// MaxLength is the announced length, so it must accept each header and wait
+// for a string it will never get. It reports how many connections were
+// still open after -hold, whether a fresh client got its framed echo
+// meanwhile, and the server's RSS growth. -profile does not apply.
 //
 // With -profile DIR the server is internal/soak/pprofecho (whirl echo with
 // net/http/pprof on loopback), and its heap profile is saved into DIR at the
@@ -74,9 +83,13 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.profile, "profile", "", "run internal/soak/pprofecho (or the -server given, which must be one) and save its heap profile at the end of the load phase into `dir`")
 }
 
+// start runs the echo server.
 func (c *common) start(ctx context.Context) (*server, error) {
-	return startServer(ctx, c.server, strings.Fields(c.serverArgs), c.profile != "")
+	return startServer(ctx, c.server, []string{"echo"}, splitArgs(c.serverArgs), c.profile != "")
 }
+
+// splitArgs splits -server-args into flags.
+func splitArgs(s string) []string { return strings.Fields(s) }
 
 // saveProfile saves the server's heap profile if -profile asks for it.
 func (c *common) saveProfile(srv *server, name string) string {
@@ -151,6 +164,9 @@ func usage(w io.Writer) {
 	                     and read nothing; then a fresh client is served
 	soak stuck [flags]   -conns connections send -request bytes and never read,
 	                     while -good connections measure ping-pong latency
+	soak headers [flags] -conns connections each send a frame header announcing
+	                     -announce bytes (and -payload of them) to whirl
+	                     framedecho, and hold
 
 Use "soak <command> -h" for a command's flags.
 `)
@@ -196,6 +212,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		exec = func() (any, error) {
 			cfg.request, cfg.common = int64(request), cm
 			return runStuck(ctx, cfg)
+		}
+	case "headers":
+		cfg := headersConfig{}
+		fs.IntVar(&cfg.conns, "conns", 20, "connections that each send one header and hold")
+		fs.StringVar(&cfg.framing, "framing", "int32", "`framing` of the header: int32, int16, int8 or netstring")
+		fs.Int64Var(&cfg.announce, "announce", 0, "`bytes` each header announces, also the server's --max-length (0: the largest the framing carries, at most 2^31-1)")
+		fs.IntVar(&cfg.payload, "payload", 0, "`bytes` of the announced string sent after the header")
+		fs.DurationVar(&cfg.hold, "hold", 3*time.Second, "how long the connections hold once they sent")
+		exec = func() (any, error) {
+			cfg.common = cm
+			return runHeaders(ctx, cfg)
 		}
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
@@ -280,6 +307,17 @@ func printTable(w io.Writer, res any) {
 			row("echo", v)
 		}
 		row("RSS peak during flood", formatBytes(r.LoadRSS))
+	case *headersResult:
+		m = r.serverMemory
+		row("test", fmt.Sprintf("headers: %d connection(s) send a %s header announcing %d bytes and %d bytes of payload, then hold %s",
+			r.Conns, r.Framing, r.Announced, r.Payload, r.Hold))
+		row("connections open after hold", fmt.Sprintf("%d of %d", r.Open, r.Conns))
+		if r.FreshServed {
+			row("fresh client", "served, framed ping echoed in "+r.FreshRTT)
+		} else {
+			row("fresh client", "NOT served: "+r.FreshErr)
+		}
+		row("RSS peak while holding", formatBytes(r.LoadRSS))
 	case *stuckResult:
 		m = r.serverMemory
 		row("test", fmt.Sprintf("stuck: %d connections send %s each, never read; %d send %d B pings every %s",

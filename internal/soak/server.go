@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,12 +66,12 @@ type server struct {
 // gctrace lines look like "gc 12 @0.345s 1%: ... ms cpu, 4->5->2 MB, 8 MB goal, ...".
 var gcLine = regexp.MustCompile(`^gc \d+ @.*?, (\d+)->(\d+)->(\d+) MB`)
 
-// startServer runs bin as `whirl echo` on a free loopback port, with the Go
-// runtime's GC trace on, and waits until it logs the address it listens on.
-// With profile, bin is pprofecho, and startServer waits for the profiler's
-// address too.
-func startServer(ctx context.Context, bin string, extra []string, profile bool) (*server, error) {
-	args := []string{"echo", "--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug"}
+// startServer runs bin with command (a whirl subcommand and its flags, such
+// as "echo") on a free loopback port, with the Go runtime's GC trace on, and
+// waits until it logs the address it listens on. With profile, bin is
+// pprofecho, and startServer waits for the profiler's address too.
+func startServer(ctx context.Context, bin string, command, extra []string, profile bool) (*server, error) {
+	args := append(slices.Clone(command), "--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug")
 	if profile {
 		args = append(args, "--pprof", "127.0.0.1:0")
 	}

@@ -36,6 +36,11 @@ type result struct {
 		Errors int    `json:"errors"`
 	} `json:"latency"`
 
+	Open        int   `json:"open"`
+	Announced   int64 `json:"announced"`
+	FreshServed bool  `json:"fresh_served"`
+	HeapMB      int   `json:"gc_heap_peak_mb"`
+
 	IdleRSS    int64          `json:"idle_rss"`
 	PeakRSS    int64          `json:"peak_rss"`
 	Growth     int64          `json:"growth"`
@@ -76,7 +81,9 @@ func build(t *testing.T) (whirl, soak string) {
 // TestSoak runs small versions of `soak flood` and `soak stuck` against a
 // real `whirl echo` process and checks the bounds of issue 5: the server's
 // memory stays bounded, the flooding client is pushed back by TCP, and the
-// well-behaved connections keep being answered.
+// well-behaved connections keep being answered. `soak headers` checks that
+// `whirl framedecho` buffers only what arrived of a string whose header
+// announces 2^31-1 bytes.
 func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process and pushes data through it; skipped with -short")
@@ -125,6 +132,21 @@ func TestSoak(t *testing.T) {
 					if r.Latency[l].Pings == 0 {
 						t.Errorf("phase %s: no ping answered, want some", r.Latency[l].Phase)
 					}
+				}
+			},
+		},
+		{
+			name: "headers",
+			args: []string{"headers", "-conns", "20", "-payload", "3", "-hold", "1s"},
+			check: func(t *testing.T, r *result) {
+				if r.Announced != 1<<31-1 || r.Open != r.Conns {
+					t.Errorf("%d of %d connections open after announcing %d bytes, want all open (2^31-1 is the server's MaxLength)", r.Open, r.Conns, r.Announced)
+				}
+				if !r.FreshServed {
+					t.Error("fresh client not served")
+				}
+				if r.Growth >= 16<<20 || r.HeapMB >= 16 {
+					t.Errorf("server RSS grew by %d KiB, Go heap peaked at %d MB; want both < 16 MiB", r.Growth>>10, r.HeapMB)
 				}
 			},
 		},
