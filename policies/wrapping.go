@@ -225,6 +225,7 @@ var (
 	_ protocol.Protocol            = (*ProtocolWrapper)(nil)
 	_ protocol.WriteBufferNotifier = (*ProtocolWrapper)(nil)
 	_ protocol.HalfCloseable       = (*ProtocolWrapper)(nil)
+	_ protocol.ReadResumer         = (*ProtocolWrapper)(nil)
 )
 
 // Wrapped returns the protocol inside the wrapper. Any goroutine.
@@ -407,6 +408,23 @@ func (w *ProtocolWrapper) ResumeProducing() {
 	defer w.mu.Unlock()
 	w.readPaused = false
 	w.syncReadLocked()
+}
+
+// ReadPaused reports whether reading is paused, by the wrapped protocol or
+// by the policy (ThrottleReads). Any goroutine.
+func (w *ProtocolWrapper) ReadPaused() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.readPaused || w.readThrottled
+}
+
+// ReadingResumed passes the real transport's resume on to the wrapped
+// protocol, if it implements protocol.ReadResumer and reading is not paused
+// for it. Loop goroutine.
+func (w *ProtocolWrapper) ReadingResumed() {
+	if rr, ok := w.Wrapped().(protocol.ReadResumer); ok && !w.ReadPaused() {
+		rr.ReadingResumed()
+	}
 }
 
 // ThrottleReads pauses reading on the real transport for the policy, on top

@@ -93,6 +93,14 @@ func (r *Int8StringReceiver) ResumeProducing() {
 	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, 1, &r.MaxLength) })
 }
 
+// ReadingResumed delivers the strings a pause of the transport held back
+// (protocol.ReadResumer; see [LineReceiver.ReadingResumed]). Loop goroutine.
+func (r *Int8StringReceiver) ReadingResumed() {
+	if !r.core.paused.isPaused() {
+		r.core.resume(&r.Base, 1, &r.MaxLength)
+	}
+}
+
 // StopProducing stops delivering strings and closes the transport. Any
 // goroutine.
 func (r *Int8StringReceiver) StopProducing() { stopReceiver(&r.core.paused, r.Transport()) }
@@ -154,6 +162,14 @@ func (r *Int16StringReceiver) PauseProducing() { pauseReceiver(&r.core.paused, r
 // [Int32StringReceiver.ResumeProducing]. Any goroutine.
 func (r *Int16StringReceiver) ResumeProducing() {
 	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, 2, &r.MaxLength) })
+}
+
+// ReadingResumed delivers the strings a pause of the transport held back
+// (protocol.ReadResumer; see [LineReceiver.ReadingResumed]). Loop goroutine.
+func (r *Int16StringReceiver) ReadingResumed() {
+	if !r.core.paused.isPaused() {
+		r.core.resume(&r.Base, 2, &r.MaxLength)
+	}
 }
 
 // StopProducing stops delivering strings and closes the transport. Any
@@ -267,6 +283,14 @@ func (r *Int32StringReceiver) PauseProducing() { pauseReceiver(&r.core.paused, r
 // goroutine calls it. Any goroutine.
 func (r *Int32StringReceiver) ResumeProducing() {
 	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, 4, &r.MaxLength) })
+}
+
+// ReadingResumed delivers the strings a pause of the transport held back
+// (protocol.ReadResumer; see [LineReceiver.ReadingResumed]). Loop goroutine.
+func (r *Int32StringReceiver) ReadingResumed() {
+	if !r.core.paused.isPaused() {
+		r.core.resume(&r.Base, 4, &r.MaxLength)
+	}
 }
 
 // StopProducing stops delivering strings and closes the transport
@@ -482,7 +506,7 @@ func (c *intNCore) run(t transport.Transport, width int, maxLength *int, data []
 			c.held = holdRest(rest, c.held, owned)
 			break
 		}
-		if len(c.held) == 0 || c.paused.isPaused() {
+		if len(c.held) == 0 || c.paused.isPaused() || transportPaused(t) {
 			break
 		}
 		data, c.held, owned = c.held, nil, true
@@ -494,7 +518,7 @@ func (c *intNCore) run(t transport.Transport, width int, maxLength *int, data []
 // the part of data not examined when the receiver is paused, nil otherwise.
 func (c *intNCore) frames(t transport.Transport, width int, maxLength *int, data []byte) []byte {
 	for len(data) > 0 {
-		if c.paused.isPaused() {
+		if c.paused.isPaused() || transportPaused(t) {
 			return data
 		}
 		if c.nPrefix > 0 || len(data) < width {

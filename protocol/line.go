@@ -187,7 +187,7 @@ func (r *LineReceiver) deliver(data []byte) {
 		if t != nil && t.Disconnecting() {
 			return
 		}
-		if s.isPaused() {
+		if s.isPaused() || transportPaused(t) {
 			s.keepRest(r.Delimiter, r.MaxLength)
 			return
 		}
@@ -237,6 +237,16 @@ func (r *LineReceiver) PauseProducing() { pauseReceiver(&r.s, r.Transport()) }
 // Any goroutine.
 func (r *LineReceiver) ResumeProducing() {
 	resumeReceiver(&r.s, r.Transport(), func() { r.deliver(nil) })
+}
+
+// ReadingResumed delivers the lines (or raw data) that a pause of the
+// transport (Transport().PauseProducing, from LineReceived or another
+// goroutine) held back; the reactor calls it when the transport's
+// ResumeProducing lifts the pause (protocol.ReadResumer). Loop goroutine.
+func (r *LineReceiver) ReadingResumed() {
+	if !r.s.busy && !r.s.isPaused() && r.lines != nil {
+		r.deliver(nil)
+	}
 }
 
 // StopProducing stops delivering lines and closes the transport
@@ -398,7 +408,7 @@ func (r *LineOnlyReceiver) deliver(data []byte) {
 		if t != nil && t.Disconnecting() {
 			return
 		}
-		if s.isPaused() {
+		if s.isPaused() || transportPaused(t) {
 			s.keepRest(r.Delimiter, r.MaxLength)
 			return
 		}
@@ -431,6 +441,14 @@ func (r *LineOnlyReceiver) PauseProducing() { pauseReceiver(&r.s, r.Transport())
 // Any goroutine.
 func (r *LineOnlyReceiver) ResumeProducing() {
 	resumeReceiver(&r.s, r.Transport(), func() { r.deliver(nil) })
+}
+
+// ReadingResumed delivers the lines a pause of the transport held back; see
+// [LineReceiver.ReadingResumed]. Loop goroutine.
+func (r *LineOnlyReceiver) ReadingResumed() {
+	if !r.s.busy && !r.s.isPaused() && r.lines != nil {
+		r.deliver(nil)
+	}
 }
 
 // StopProducing stops delivering lines and closes the transport. Any

@@ -124,6 +124,15 @@ func (r *NetstringReceiver) ResumeProducing() {
 	resumeReceiver(&r.core.paused, r.Transport(), func() { r.core.resume(&r.Base, &r.MaxLength) })
 }
 
+// ReadingResumed delivers the netstrings a pause of the transport held
+// back (protocol.ReadResumer; see [LineReceiver.ReadingResumed]). Loop
+// goroutine.
+func (r *NetstringReceiver) ReadingResumed() {
+	if !r.core.paused.isPaused() {
+		r.core.resume(&r.Base, &r.MaxLength)
+	}
+}
+
 // StopProducing stops delivering strings and closes the transport. Any
 // goroutine.
 func (r *NetstringReceiver) StopProducing() { stopReceiver(&r.core.paused, r.Transport()) }
@@ -233,7 +242,7 @@ func (c *netstringCore) run(t transport.Transport, maxLength *int, data []byte, 
 			c.held = holdRest(rest, c.held, owned)
 			break
 		}
-		if len(c.held) == 0 || c.paused.isPaused() {
+		if len(c.held) == 0 || c.paused.isPaused() || transportPaused(t) {
 			break
 		}
 		data, c.held, owned = c.held, nil, true
@@ -246,7 +255,7 @@ func (c *netstringCore) run(t transport.Transport, maxLength *int, data []byte, 
 // paused, nil otherwise.
 func (c *netstringCore) parse(t transport.Transport, maxLength *int, data []byte) []byte {
 	for len(data) > 0 {
-		if c.paused.isPaused() {
+		if c.paused.isPaused() || transportPaused(t) {
 			return data
 		}
 		switch c.state {

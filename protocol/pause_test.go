@@ -96,14 +96,36 @@ func TestReceiversPause(t *testing.T) {
 			}
 			p.ResumeProducing()
 			want(t, "resumed, before the loop ran", got(), "a")
-			if !tr.Paused() {
-				t.Error("transport resumed before the held items were delivered")
-			}
 			tr.Clock().Advance(0)
 			want(t, "resumed", got(), "a", "b", "c")
 			if tr.Paused() {
 				t.Error("transport still paused after ResumeProducing")
 			}
+		}},
+		{"transport paused in the first callback", func(p pauseProto, item string) {
+			if item == "a" {
+				transportOf(p).PauseProducing()
+			}
+		}, func(t *testing.T, p pauseProto, tr *transporttest.Transport, got func() []string, enc func(...string) []byte) {
+			want(t, "paused", got(), "a")
+			tr.ResumeProducing()
+			want(t, "transport resumed, not told yet", got(), "a")
+			p.(protocol.ReadResumer).ReadingResumed() // what the reactor calls
+			want(t, "told", got(), "a", "b", "c")
+		}},
+		{"transport paused from another goroutine", func(p pauseProto, item string) {
+			if item == "b" {
+				var wg sync.WaitGroup
+				wg.Go(transportOf(p).PauseProducing)
+				wg.Wait()
+			}
+		}, func(t *testing.T, p pauseProto, tr *transporttest.Transport, got func() []string, enc func(...string) []byte) {
+			want(t, "paused", got(), "a", "b")
+			p.DataReceived(enc("d"))
+			want(t, "fed while paused", got(), "a", "b")
+			tr.ResumeProducing()
+			p.(protocol.ReadResumer).ReadingResumed()
+			want(t, "told", got(), "a", "b", "c", "d")
 		}},
 		{"pause in every callback", func(p pauseProto, item string) {
 			p.PauseProducing()
@@ -300,4 +322,9 @@ func TestReceiverAsOwnProducer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// transportOf returns p's transport.
+func transportOf(p pauseProto) transport.Transport {
+	return p.(interface{ Transport() transport.Transport }).Transport()
 }

@@ -123,6 +123,17 @@ func MakeConnection(p Protocol, t transport.Transport) {
 	p.ConnectionMade()
 }
 
+// ReadResumer is implemented by protocols that want to know when their
+// transport's ResumeProducing lifted a pause: the reactor calls
+// ReadingResumed on the connection's loop before it reads more. The
+// receivers of this package implement it to deliver the lines or strings a
+// pause held back (transport.Transport.ReadPaused).
+type ReadResumer interface {
+	// ReadingResumed is called after the transport's ResumeProducing
+	// lifted a pause, before more data is read. Loop goroutine.
+	ReadingResumed()
+}
+
 // HalfCloseable is implemented by protocols that handle a half-closed
 // connection: Twisted's IHalfCloseableProtocol. Without it, the peer's FIN
 // ends the connection (once written output has drained). With it, the

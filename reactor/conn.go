@@ -61,6 +61,10 @@ type conn struct {
 	sending *[]byte
 	off     int32
 
+	// resumed is set by a ResumeProducing that lifted a pause; the loop
+	// clears it and tells the protocol (protocol.ReadResumer).
+	resumed atomic.Bool
+
 	x atomic.Pointer[connExt]
 }
 
@@ -560,11 +564,15 @@ func (c *conn) PauseProducing() {
 	c.requestLocked(actRead)
 }
 
+// ReadPaused reports whether reading is paused. Any goroutine.
+func (c *conn) ReadPaused() bool { return c.readPaused.Load() }
+
 // ResumeProducing restarts delivering and reading. Any goroutine.
 func (c *conn) ResumeProducing() {
 	if !c.readPaused.Swap(false) {
 		return
 	}
+	c.resumed.Store(true)
 	c.mu.Lock()
 	c.requestLocked(actRead)
 }

@@ -117,6 +117,16 @@ func (c *conn) loseOnEOF() {
 // back on: with edge-triggered readiness, data that arrived meanwhile may not
 // be reported again. Loop goroutine, inside a dispatch.
 func (c *conn) reconcileRead() {
+	if c.resumed.Load() && c.resumed.Swap(false) && !c.readPaused.Load() && c.state.Load() == stateOpen {
+		// Tell the protocol before reading more: a receiver delivers what
+		// it held back when the pause stopped it mid-chunk.
+		if rr, ok := c.proto.(protocol.ReadResumer); ok {
+			c.guard("ReadingResumed", rr.ReadingResumed)
+			if c.lf&fClosed != 0 {
+				return
+			}
+		}
+	}
 	want := c.readWanted()
 	if err := c.setInterest(c.readReg(), c.sending != nil); err != nil {
 		c.pollFailed(err)

@@ -110,13 +110,23 @@ type Transport interface {
 	// UnregisterProducer removes the registered producer, if any. Any goroutine.
 	UnregisterProducer()
 
-	// PauseProducing stops delivering received data to the protocol, and
-	// stops reading from the socket so the peer is pushed back by TCP
-	// (Twisted's transport as a push producer). Data that arrives anyway is
-	// kept, up to a bound, and delivered after ResumeProducing. Any goroutine.
+	// PauseProducing stops reading from the socket, so the peer is pushed
+	// back by TCP, and delivering to the protocol (Twisted's transport as a
+	// push producer). Nothing more is read while paused; the chunk being
+	// delivered when the pause came is the protocol's (the receivers of
+	// package protocol keep what they have not delivered, see ReadPaused).
+	// Any goroutine.
 	PauseProducing()
 
-	// ResumeProducing restarts delivery after PauseProducing. Any goroutine.
+	// ReadPaused reports whether reading is paused: PauseProducing was
+	// called and ResumeProducing not since. The receivers of package
+	// protocol check it between lines and strings, so that a pause stops
+	// delivery mid-chunk. Any goroutine.
+	ReadPaused() bool
+
+	// ResumeProducing restarts delivery after PauseProducing. A protocol
+	// that implements protocol.ReadResumer is told, on the loop, before more
+	// data is read. Any goroutine.
 	ResumeProducing()
 
 	// StopProducing closes the connection, as LoseConnection does; with

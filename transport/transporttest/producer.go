@@ -48,7 +48,10 @@ func (t *Transport) PauseProducing() {
 	t.mu.Unlock()
 }
 
-// ResumeProducing records that delivery is resumed. Any goroutine.
+// ResumeProducing records that delivery is resumed. Unlike the reactor's
+// transport, it does not call the protocol's ReadingResumed
+// (protocol.ReadResumer): it does not know the protocol; a test that wants
+// the call makes it. Any goroutine.
 func (t *Transport) ResumeProducing() {
 	t.mu.Lock()
 	t.paused = false
@@ -64,6 +67,9 @@ func (t *Transport) Paused() bool {
 	defer t.mu.Unlock()
 	return t.paused
 }
+
+// ReadPaused is Paused, for transport.Transport. Any goroutine.
+func (t *Transport) ReadPaused() bool { return t.Paused() }
 
 // StopProducing loses the connection, as a real transport does: it is
 // LoseConnection. Any goroutine.
