@@ -41,6 +41,7 @@ type Reactor struct {
 	ports     map[*Port]struct{}
 	nextPort  int // ports are spread over the loops round-robin
 	factories map[factory.Factory]int
+	udp       udpState
 	hooks     []func(context.Context) error
 	stopReq   chan struct{} // closed when Stop begins
 	stopped   chan struct{} // closed when Stop ends
@@ -174,6 +175,7 @@ func (r *Reactor) Stop(ctx context.Context) error {
 	for _, p := range ports {
 		_ = p.StopListening()
 	}
+	r.stopUDP()
 	if running {
 		r.eachLoop(func(l *loop) {
 			for _, c := range l.conns {
