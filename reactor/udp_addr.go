@@ -22,17 +22,6 @@ var v4Prefix = [12]byte{10: 0xff, 11: 0xff}
 
 func (k *udpKey) isV4() bool { return [12]byte(k.ip[:12]) == v4Prefix }
 
-// hash spreads keys over the address cache.
-func (k *udpKey) hash() uint32 {
-	h := uint32(2166136261)
-	for _, b := range k.ip[8:] { // the high bytes are mostly alike
-		h = (h ^ uint32(b)) * 16777619
-	}
-	h = (h ^ uint32(k.port)) * 16777619
-	h = (h ^ uint32(k.port>>8)) * 16777619
-	return (h ^ k.zone) * 16777619
-}
-
 // udpAddr builds the *net.UDPAddr of k: a 4-byte IP for IPv4 (also when it
 // arrived IPv4-mapped on a dual-stack socket), the interface's name as the
 // zone (its number when it has no name).
@@ -167,24 +156,28 @@ func (f udpFamily) maxPayload(k *udpKey) int {
 	return maxUDPPayload6
 }
 
-// addrCacheSize is the number of peers whose *net.UDPAddr a port keeps
-// (direct-mapped): a busy port's regular peers cost no allocation per
-// datagram.
-const addrCacheSize = 256
+// addrCacheSize bounds the peers whose *net.UDPAddr a port keeps: a busy
+// port's regular peers cost no allocation per datagram. A full cache is
+// emptied and fills again (a port with more peers than this allocates for
+// some datagrams, never holds more).
+const addrCacheSize = 4096
 
 type addrCache struct {
-	keys  [addrCacheSize]udpKey
-	addrs [addrCacheSize]*net.UDPAddr
+	m map[udpKey]*net.UDPAddr
 }
 
 // get returns the address of k, made once per peer while it stays in the
 // cache. Loop goroutine.
 func (c *addrCache) get(k *udpKey) *net.UDPAddr {
-	i := k.hash() % addrCacheSize
-	if a := c.addrs[i]; a != nil && c.keys[i] == *k {
+	if a, ok := c.m[*k]; ok {
 		return a
 	}
+	if c.m == nil {
+		c.m = make(map[udpKey]*net.UDPAddr)
+	} else if len(c.m) >= addrCacheSize {
+		clear(c.m)
+	}
 	a := k.udpAddr()
-	c.keys[i], c.addrs[i] = *k, a
+	c.m[*k] = a
 	return a
 }
