@@ -87,7 +87,21 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		scenarios = scenarios[:1]
 	}
-	smoke(t, servers.Kinds(), scenarios, "")
+	var kinds []string
+	for _, k := range servers.Kinds() {
+		if !servers.UDP(k) {
+			kinds = append(kinds, k)
+		}
+	}
+	smoke(t, kinds, scenarios, "")
+}
+
+// TestSmokeUDP runs the UDP servers under a UDP scenario, and checks that
+// the harness leaves out the cells where server and scenario do not fit.
+func TestSmokeUDP(t *testing.T) {
+	smoke(t, harness.UDPServers(), []harness.Scenario{
+		{Name: "udp", Title: "UDP 64 B, 4 in flight, 4 sockets", Mode: harness.ModeUDP, Conns: 4, Size: 64, Depth: 4},
+	}, "")
 }
 
 // TestSmokePython runs the Python servers through the same harness when the

@@ -42,6 +42,7 @@ type Reactor struct {
 	nextPort  int // ports are spread over the loops round-robin
 	nextConn  int // so are connectors, on a tie of the loops' loads
 	factories map[factory.Factory]int
+	udp       udpState
 	hooks     []func(context.Context) error
 	stopReq   chan struct{} // closed when Stop begins
 	stopped   chan struct{} // closed when Stop ends
@@ -175,6 +176,7 @@ func (r *Reactor) Stop(ctx context.Context) error {
 	for _, p := range ports {
 		_ = p.StopListening()
 	}
+	r.stopUDP()
 	if running {
 		r.eachLoop(func(l *loop) {
 			for a := range l.attempts {

@@ -66,6 +66,23 @@ var (
 	// (Connector.StopConnecting, Disconnect, reactor stop) before it
 	// connected. Matches ErrConnectFailed.
 	ErrUserCancelled = errors.New("transport: connect cancelled")
+	// ErrInvalidAddress is matched by the error of a datagram write or
+	// connect to an address the socket cannot use: nil without a peer, not
+	// a *net.UDPAddr, no IP address, the wrong address family, another
+	// address than the peer of a connected socket.
+	ErrInvalidAddress = errors.New("transport: invalid datagram address")
+	// ErrMessageTooLong is matched by the error of a datagram larger than
+	// the protocol (or the system) allows: Twisted's MessageLengthError.
+	ErrMessageTooLong = errors.New("transport: message too long")
+	// ErrSendQueueFull is returned by a datagram write that was dropped
+	// because the socket's queue of unsent datagrams is full.
+	ErrSendQueueFull = errors.New("transport: datagram send queue full")
+	// ErrNotConnected is returned by Write on a datagram socket that is not
+	// connected.
+	ErrNotConnected = errors.New("transport: datagram socket not connected")
+	// ErrAlreadyConnected is returned by a second Connect of a datagram
+	// socket.
+	ErrAlreadyConnected = errors.New("transport: datagram socket already connected")
 	// ErrAlreadyCalled is returned by a DelayedCall method once the call ran.
 	ErrAlreadyCalled = errors.New("transport: delayed call already called")
 	// ErrAlreadyCancelled is returned by a DelayedCall method once it was cancelled.

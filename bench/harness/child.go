@@ -163,7 +163,7 @@ func marshal(v any) string {
 func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	mode := fs.String("mode", ModeEcho, "echo, setup or idle")
+	mode := fs.String("mode", ModeEcho, "echo, setup, idle or udp")
 	var cfg loadgen.Config
 	fs.StringVar(&cfg.Addr, "addr", "", "server address host:port")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections (setup: concurrent loops)")
@@ -193,6 +193,8 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		res, err = loadgen.Run(ctx, cfg)
 	case ModeSetup:
 		res, err = loadgen.Setup(ctx, cfg)
+	case ModeUDP:
+		res, err = loadgen.RunUDP(ctx, cfg)
 	case ModeIdle:
 		var h *loadgen.Held
 		h, err = loadgen.Hold(ctx, cfg)

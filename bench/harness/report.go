@@ -118,6 +118,9 @@ func (r *Round) brief(sc Scenario) string {
 	if r.Client.Messages > 0 {
 		s += fmt.Sprintf("  server %s CPU/msg", dur(r.ServerCPU/time.Duration(r.Client.Messages)))
 	}
+	if sc.Mode == ModeUDP {
+		s += fmt.Sprintf("  lost %d", r.Client.Lost)
+	}
 	return s
 }
 
@@ -220,7 +223,7 @@ func (rep *Report) summarize() {
 		c.Summary = summarizeCell(sc, c.Rounds)
 	}
 	for _, c := range rep.Cells {
-		base := rep.Cell(c.Scenario, Baseline)
+		base := rep.Cell(c.Scenario, baselineOf(rep.scenario(c.Scenario)))
 		if base == nil || c.Summary == nil || base.Summary == nil || base.Summary.Rate.Median == 0 {
 			continue
 		}

@@ -26,6 +26,9 @@ const (
 	// ModeIdle opens connections and leaves them idle to measure the
 	// server's memory per connection (loadgen.Hold).
 	ModeIdle = "idle"
+	// ModeUDP keeps datagrams in flight on connected UDP sockets
+	// (loadgen.RunUDP), against the UDP servers only.
+	ModeUDP = "udp"
 )
 
 // Scenario is one column of the matrix: a load every server gets.
@@ -34,7 +37,7 @@ type Scenario struct {
 	Name string `json:"name"`
 	// Title describes it in the table and the chart.
 	Title string `json:"title"`
-	// Mode is ModeEcho, ModeSetup or ModeIdle.
+	// Mode is ModeEcho, ModeSetup, ModeIdle or ModeUDP.
 	Mode string `json:"mode"`
 	// Conns is the number of connections (ModeSetup: concurrent loops).
 	Conns int `json:"conns"`
@@ -70,8 +73,41 @@ func SmokeScenarios() []Scenario {
 	}
 }
 
-// Baseline is the server every ratio is taken against.
-const Baseline = servers.Gnet
+// UDPScenarios are the UDP echo loads, run only against the UDP servers
+// (servers.UDP) and only when named (--scenarios). Any goroutine.
+func UDPScenarios() []Scenario {
+	return []Scenario{
+		{Name: "udp-64B-100c", Title: "UDP 64 B ping-pong, 100 sockets", Mode: ModeUDP, Conns: 100, Size: 64, Depth: 1},
+		// 160 in flight: what a server's default socket buffer (208 KiB)
+		// holds without dropping.
+		{Name: "udp-64B-20c-8deep", Title: "UDP 64 B, 8 in flight per socket, 20 sockets", Mode: ModeUDP, Conns: 20, Size: 64, Depth: 8},
+		{Name: "udp-64B-10c", Title: "UDP 64 B ping-pong, 10 sockets", Mode: ModeUDP, Conns: 10, Size: 64, Depth: 1},
+	}
+}
+
+// UDPServers lists the UDP servers in table order. Any goroutine.
+func UDPServers() []string {
+	return []string{servers.GnetUDP, servers.WhirlUDP, servers.WhirlUDPSingle}
+}
+
+// Baseline is the server every ratio is taken against; BaselineUDP is the
+// one of the UDP scenarios.
+const (
+	Baseline    = servers.Gnet
+	BaselineUDP = servers.GnetUDP
+)
+
+// baselineOf returns the baseline of scenario sc.
+func baselineOf(sc Scenario) string {
+	if sc.Mode == ModeUDP {
+		return BaselineUDP
+	}
+	return Baseline
+}
+
+// fits reports whether server kind runs under scenario sc: the UDP servers
+// under the UDP scenarios, the others under the rest.
+func fits(sc Scenario, kind string) bool { return servers.UDP(kind) == (sc.Mode == ModeUDP) }
 
 // DefaultServers lists every server in table order; the Python ones run only
 // when the interpreter has their module. Any goroutine.
@@ -217,6 +253,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cells := make(map[[2]string]*Cell)
 	for _, sc := range cfg.Scenarios {
 		for _, k := range kinds {
+			if !fits(sc, k) {
+				continue
+			}
 			c := &Cell{Scenario: sc.Name, Server: k}
 			cells[[2]string{sc.Name, k}] = c
 			rep.Cells = append(rep.Cells, c)
@@ -230,6 +269,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			// Rotate the order each round so no server always goes first.
 			for i := range kinds {
 				k := kinds[(i+round)%len(kinds)]
+				if !fits(sc, k) {
+					continue
+				}
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}

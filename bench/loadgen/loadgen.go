@@ -114,7 +114,8 @@ func (cfg *Config) dialConcurrency() int {
 
 // Result is what a run measured. Durations are in nanoseconds in JSON.
 type Result struct {
-	// Mode is "echo" (Run), "setup" (Setup) or "idle" (Hold).
+	// Mode is "echo" (Run), "setup" (Setup), "idle" (Hold) or "udp"
+	// (RunUDP).
 	Mode  string `json:"mode"`
 	Conns int    `json:"conns"`
 	Size  int    `json:"size"`
@@ -151,6 +152,9 @@ type Result struct {
 	FirstError string `json:"first_error,omitempty"`
 	// Silent counts connections that never got a complete echo.
 	Silent int `json:"silent"`
+	// Lost counts UDP datagrams sent and never echoed (RunUDP): dropped by
+	// a socket buffer on either side. Not a failure of OK.
+	Lost int64 `json:"lost,omitempty"`
 }
 
 // OK reports whether every echo matched, nothing failed and every

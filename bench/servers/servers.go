@@ -1,6 +1,7 @@
 // Package servers holds the echo servers that whirl's benchmarks compare:
 // raw gnet (gnet's own echo example), the Go standard library with a goroutine per connection, whirl's echo protocol,
-// and whirl's LineReceiver echoing lines. The Python servers (Twisted, Tornado) are scripts in
+// whirl's LineReceiver echoing lines, and the UDP echoes of gnet and whirl
+// (udp.go). The Python servers (Twisted, Tornado) are scripts in
 // bench/python.
 //
 // Each server is started by [Serve]; the harness runs every one in its own
@@ -81,6 +82,10 @@ var kinds = map[string]serveFunc{
 	Stdlib:    serveStdlib,
 	Whirl:     serveWhirl,
 	WhirlLine: serveWhirlLine,
+
+	GnetUDP:        serveGnetUDP,
+	WhirlUDP:       serveWhirlUDP(0),
+	WhirlUDPSingle: serveWhirlUDP(1),
 }
 
 // Kinds returns the names of the Go servers, sorted. Any goroutine.

@@ -45,6 +45,18 @@ func start(tb testing.TB, kind string) string {
 	return ""
 }
 
+// tcpKinds are the servers of Kinds that serve TCP (udp_test.go tests the
+// others).
+func tcpKinds() []string {
+	var out []string
+	for _, k := range servers.Kinds() {
+		if !servers.UDP(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func dial(tb testing.TB, addr string) net.Conn {
 	tb.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -61,7 +73,7 @@ func TestServe(t *testing.T) {
 	// of several sizes, read back whole.
 	msg := bytes.Repeat([]byte("0123456789abcdef"), 300)
 	msg = append(msg[:len(msg)-2], "\r\n"...)
-	for _, kind := range servers.Kinds() {
+	for _, kind := range tcpKinds() {
 		t.Run(kind, func(t *testing.T) {
 			addr := start(t, kind)
 			for _, chunk := range []int{1, 2, 3, 100, len(msg)} {
@@ -99,7 +111,7 @@ func TestServeAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	for _, kind := range servers.Kinds() {
+	for _, kind := range tcpKinds() {
 		t.Run(kind, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -115,7 +127,7 @@ func TestServeAddressInUse(t *testing.T) {
 // (client included), so 0 means the server's per-message path does not
 // allocate.
 func BenchmarkEcho(b *testing.B) {
-	for _, kind := range servers.Kinds() {
+	for _, kind := range tcpKinds() {
 		for _, size := range []int{64, 4096} {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
 				c := dial(b, start(b, kind))

@@ -13,6 +13,7 @@
 //	chat    line-based chat room (CRLF lines; NICK, /quit)
 //	framedecho
 //	        echo int32, int16, int8 or netstring frames (--framing)
+//	udpecho write back every UDP datagram received (--listen host:port)
 //	bench   whirl against raw gnet, the standard library, Twisted and
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //
@@ -42,6 +43,7 @@ import (
 	"github.com/whirl-go/whirl/examples/echo/echo"
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
 	"github.com/whirl-go/whirl/examples/relay/relay"
+	"github.com/whirl-go/whirl/examples/udpecho/udpecho"
 	"github.com/whirl-go/whirl/internal/cli"
 )
 
@@ -62,6 +64,7 @@ var commands = []command{
 	{name: "relay", summary: "pair connections two by two and relay bytes between them", run: runRelay},
 	{name: "chat", summary: "line-based chat room: CRLF lines, NICK <name>, /quit", run: runChat},
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
+	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
 }
 
@@ -215,6 +218,11 @@ func runFramedecho(ctx context.Context, env *env, args []string) error {
 		return err
 	}
 	return fl.Serve(ctx, env.logs, f, env.ready)
+}
+
+// runUDPEcho runs the UDP echo, examples/udpecho.
+func runUDPEcho(ctx context.Context, env *env, args []string) error {
+	return udpecho.Run(ctx, "whirl udpecho", args, env.stderr, env.logs, env.ready)
 }
 
 // errBenchFailed is returned by runBench when the benchmark reported a failure
