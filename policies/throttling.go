@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/whirl-go/whirl/factory"
@@ -299,6 +300,7 @@ type producerProxy struct {
 	w         *ProtocolWrapper
 	p         transport.Producer
 	streaming bool
+	eofClose  atomic.Bool // the peer's FIN ends the connection: p does not hold the close up
 
 	// Guarded by w.mu.
 	held   bool // streaming: the transport asked for a pause
@@ -356,7 +358,14 @@ func (px *producerProxy) ResumeProducing() {
 func (px *producerProxy) StopProducing() { px.p.StopProducing() }
 
 // WrappedProducer returns the producer the proxy stands for, for
-// transport.HoldsClose. Any goroutine.
-func (px *producerProxy) WrappedProducer() transport.Producer { return px.p }
+// transport.HoldsClose; nil once the peer's FIN ends the connection of a
+// protocol that is not half-closeable (the reactor's own close on FIN is
+// not held up by producers either). Any goroutine.
+func (px *producerProxy) WrappedProducer() transport.Producer {
+	if px.eofClose.Load() {
+		return nil
+	}
+	return px.p
+}
 
 var _ transport.ProducerWrapper = (*producerProxy)(nil)

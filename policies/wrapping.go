@@ -301,6 +301,13 @@ func (w *ProtocolWrapper) ReadConnectionLost() {
 		return
 	}
 	if w.halfCloser == nil {
+		// As the reactor ends it: a registered producer does not hold this
+		// close up (a relay whose peer is still open must close too).
+		w.mu.Lock()
+		if w.prod != nil {
+			w.prod.eofClose.Store(true)
+		}
+		w.mu.Unlock()
 		w.Transport().LoseConnection()
 		return
 	}

@@ -109,3 +109,35 @@ type closeNil struct {
 
 func (c *closeNil) DataReceived([]byte)         { c.Transport().CloseWithError(nil) }
 func (c *closeNil) ConnectionLost(reason error) { c.lost <- reason }
+
+// stuckComplainer closes with an error while its peer does not read, then
+// aborts: the reason stays the error's.
+type stuckComplainer struct {
+	protocol.Base
+	lost chan error
+}
+
+func (c *stuckComplainer) ConnectionMade() {
+	big := make([]byte, 8<<20)
+	c.Transport().Write(big) // more than the kernel takes: the drain waits
+	c.Transport().CloseWithError(errBadInput)
+	c.Transport().AbortConnection()
+}
+
+func (c *stuckComplainer) ConnectionLost(reason error) { c.lost <- reason }
+
+func TestAbortDuringCloseWithErrorKeepsReason(t *testing.T) {
+	r := reactor.New(reactor.WithLoops(1))
+	running(t, r)
+	lost := make(chan error, 1)
+	p := listen(t, r, factory.ForProtocol(func() protocol.Protocol { return &stuckComplainer{lost: lost} }))
+	dial(t, p)
+	select {
+	case reason := <-lost:
+		if !errors.Is(reason, transport.ErrConnectionAborted) || !errors.Is(reason, errBadInput) {
+			t.Fatalf("reason %v: want ErrConnectionAborted and errBadInput", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ConnectionLost not called")
+	}
+}

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,7 +44,13 @@ func (c *conn) service() {
 		return
 	case acts&actAbort != 0:
 		putOut(bp)
-		c.abortNow(transport.ErrConnectionAborted)
+		reason := transport.ErrConnectionAborted
+		c.mu.Lock()
+		if x := c.x.Load(); x != nil && errors.Is(x.loseReason, transport.ErrConnectionAborted) {
+			reason = x.loseReason // aborted while CloseWithError drained: keep why
+		}
+		c.mu.Unlock()
+		c.abortNow(reason)
 		return
 	}
 	if bp != nil && !c.flush(bp) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/policies"
 	"github.com/whirl-go/whirl/reactor"
 )
 
@@ -76,18 +77,14 @@ func Serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Fac
 }
 
 // ServeReady parses listen with [endpoint.ParseServer] ("tcp:8000",
-// "tcp:0:interface=127.0.0.1", "127.0.0.1:8000", ...), makes a reactor with
-// opts and log, listens there with f, and runs until ctx is done; the
-// reactor then stops gracefully within its stop timeout (see
-// [reactor.WithStopTimeout]). It serves tcp endpoints only for now: other
-// kinds (tcp6, unix, udp, systemd) give an error wrapping
-// [endpoint.ErrUnsupported].
-//
-// The reactor serves this one port, so the options of the port that listen
-// gives override the matching ones in opts: backlog=
-// ([reactor.WithBacklog]), reuseport=1 ([reactor.WithReusePort]), idle=
-// ([reactor.WithReadIdleTimeout]), stall= ([reactor.WithWriteStallTimeout])
-// and maxwrite= ([reactor.WithMaxWriteBuffer]).
+// "tcp:0:interface=127.0.0.1", "unix:/run/app.sock:mode=660", "tcp6:8000",
+// "systemd:domain=INET:index=0", "127.0.0.1:8000", ...), makes a reactor with
+// opts and log, listens there with f ([reactor.Reactor.ListenEndpoint]: the
+// options the string gives, such as backlog= or idle=, apply to the port and
+// override opts), and runs until ctx is done; the reactor then stops
+// gracefully within its stop timeout (see [reactor.WithStopTimeout]). A udp
+// endpoint gives an error wrapping [endpoint.ErrUnsupported]: a stream
+// server cannot serve it.
 //
 // It logs "listening" with the bound address (field "addr") once the port is
 // bound, and "stopped" when the reactor has stopped. If ready is not nil it
@@ -104,11 +101,10 @@ func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factor
 	if err != nil {
 		return err
 	}
-	all := append(append(make([]reactor.Option, 0, len(opts)+6), opts...), portOptions(srv)...)
-	all = append(all, reactor.WithLogger(log))
+	all := append(opts[:len(opts):len(opts)], reactor.WithLogger(log))
 	r := reactor.New(all...)
 
-	port, err := r.ListenTCP(srv.Addr, f)
+	port, err := r.ListenEndpoint(srv, f)
 	if err != nil {
 		return fmt.Errorf("cli: listen on %s: %w", listen, err)
 	}
@@ -128,69 +124,106 @@ func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factor
 }
 
 // parseListen parses a listen address with endpoint.ParseServer and refuses
-// the kinds of endpoint the command line cannot serve yet: it listens with
-// the reactor's ListenTCP, which serves tcp only (tcp6 is IPv6 only, which
-// ListenTCP does not do).
+// udp, which a stream server cannot serve.
 func parseListen(listen string) (endpoint.Server, error) {
 	srv, err := endpoint.ParseServer(listen)
 	if err != nil {
 		return endpoint.Server{}, err
 	}
-	if srv.Kind != endpoint.TCP {
-		return endpoint.Server{}, fmt.Errorf("cli: listen on %q: %w: %s is not supported by the command line yet (it serves tcp)", listen, endpoint.ErrUnsupported, srv.Kind)
+	if srv.Kind == endpoint.UDP {
+		return endpoint.Server{}, fmt.Errorf("cli: listen on %q: %w: udp is not supported by a stream server", listen, endpoint.ErrUnsupported)
 	}
 	return srv, nil
 }
 
-// portOptions returns the reactor options for the port options srv gives.
-func portOptions(srv endpoint.Server) []reactor.Option {
-	var opts []reactor.Option
-	if srv.Backlog > 0 {
-		opts = append(opts, reactor.WithBacklog(srv.Backlog))
-	}
-	if srv.ReusePort {
-		opts = append(opts, reactor.WithReusePort(true))
-	}
-	if srv.ReadIdleTimeout > 0 {
-		opts = append(opts, reactor.WithReadIdleTimeout(srv.ReadIdleTimeout))
-	}
-	if srv.WriteStallTimeout > 0 {
-		opts = append(opts, reactor.WithWriteStallTimeout(srv.WriteStallTimeout))
-	}
-	if srv.MaxWriteBuffer > 0 {
-		opts = append(opts, reactor.WithMaxWriteBuffer(srv.MaxWriteBuffer))
-	}
-	return opts
-}
+// The defaults of the limits every whirl server command sets, chosen for a
+// server facing the public internet (the library's own defaults are
+// Twisted's: no limit at all; docs/flow-control.md has both in one table).
+const (
+	// DefaultIdleTimeout closes a connection that sent nothing for 5
+	// minutes: long enough for a person typing into a chat, short enough
+	// that a peer that opened connections and went silent (a slowloris,
+	// a crashed client behind a NAT that never sends a RST) gives them back.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultWriteStallTimeout aborts a connection whose output made no
+	// progress for 60 s while some waited: a peer that stopped reading.
+	// nginx's send_timeout is the same 60 s.
+	DefaultWriteStallTimeout = 60 * time.Second
+	// DefaultMaxConnections bounds the open connections of the server
+	// (further ones are closed at once): 10 000 bounds the kernel's and
+	// whirl's memory for idle connections to a few tens of MiB, and a
+	// process rarely has more descriptors than that to spare.
+	DefaultMaxConnections = 10000
+	// DefaultMaxPerIP bounds the connections of one peer IP address (one
+	// peer process on a UNIX socket): 100 leaves room for many users behind
+	// one NAT while keeping one host from taking every slot.
+	DefaultMaxPerIP = 100
+)
 
 // Flags are the command-line settings every whirl server takes. Register
 // defines them on a flag set with their defaults; in a Flags filled by hand,
-// an empty LogLevel and a zero Loops mean the defaults, and Listen is
-// required.
+// an empty LogLevel and a zero Loops mean the defaults, Listen is required,
+// and a zero timeout or limit means none.
 type Flags struct {
-	// Listen is the address to listen on, a tcp endpoint or host:port that
-	// endpoint.ParseServer accepts (--listen).
+	// Listen is the address to listen on, an endpoint string or host:port
+	// that endpoint.ParseServer accepts (--listen), except udp.
 	Listen string
 	// LogLevel is the level of the log written to stderr (--log-level).
 	LogLevel string
 	// Loops is the number of event loops, 0 for one per CPU (--loops).
 	Loops int
+	// IdleTimeout closes connections that sent nothing for that long
+	// (--idle-timeout; 0: never).
+	IdleTimeout time.Duration
+	// WriteStallTimeout aborts connections whose output made no progress
+	// for that long (--write-stall-timeout; 0: never).
+	WriteStallTimeout time.Duration
+	// MaxConnections bounds the open connections (--max-connections; 0:
+	// no bound).
+	MaxConnections int
+	// MaxPerIP bounds the open connections of one peer address
+	// (--max-per-ip; 0: no bound).
+	MaxPerIP int
 }
 
 // Register defines --listen (default listen), --log-level (default
-// [DefaultLogLevel]) and --loops (default 0) on fs, storing their values in
+// [DefaultLogLevel]), --loops (default 0), --idle-timeout,
+// --write-stall-timeout, --max-connections and --max-per-ip (defaults
+// [DefaultIdleTimeout], [DefaultWriteStallTimeout],
+// [DefaultMaxConnections], [DefaultMaxPerIP]) on fs, storing their values in
 // fl. Any goroutine.
 func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
-	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], or host:port")
+	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], systemd:domain=INET:index=0, or host:port")
 	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
 	fs.IntVar(&fl.Loops, "loops", 0, "`number` of event loops (0: one per CPU, 1: Twisted's single-threaded model)")
+	fs.DurationVar(&fl.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "close a connection that sent nothing for this `duration` (0: never)")
+	fs.DurationVar(&fl.WriteStallTimeout, "write-stall-timeout", DefaultWriteStallTimeout, "abort a connection whose output made no progress for this `duration` (0: never)")
+	fs.IntVar(&fl.MaxConnections, "max-connections", DefaultMaxConnections, "close new connections beyond this `number` open (0: no limit)")
+	fs.IntVar(&fl.MaxPerIP, "max-per-ip", DefaultMaxPerIP, "close new connections of a peer address that has this `number` open (0: no limit)")
+}
+
+// ErrLimit means a timeout or a connection limit is negative.
+var ErrLimit = errors.New("cli: negative timeout or limit")
+
+// Wrap returns f behind the connection limits the flags ask for
+// (policies.LimitTotalConnections and policies.LimitConnectionsByPeer), or
+// f itself without limits. Connections over a limit are closed at once.
+// Any goroutine.
+func (fl *Flags) Wrap(f factory.Factory) factory.Factory {
+	if fl.MaxPerIP > 0 {
+		f = policies.LimitConnectionsByPeer(f, fl.MaxPerIP)
+	}
+	if fl.MaxConnections > 0 {
+		f = policies.LimitTotalConnections(f, fl.MaxConnections, nil)
+	}
+	return f
 }
 
 // Check reports the first flag whose value cannot be used: a listen address
-// endpoint.ParseServer refuses or the command line cannot serve yet (an
-// error wrapping endpoint.ErrUnsupported for a kind other than tcp), an
-// unknown log level (wrapping [ErrLogLevel]) or a negative loop count
-// (wrapping [ErrLoops]). Commands call it after parsing their flags to
+// endpoint.ParseServer refuses or a stream server cannot serve (udp: an
+// error wrapping endpoint.ErrUnsupported), an unknown log level (wrapping
+// [ErrLogLevel]), a negative loop count (wrapping [ErrLoops]) or a negative
+// timeout or limit (wrapping [ErrLimit]). Commands call it after parsing their flags to
 // report a bad value as a usage error. Any goroutine.
 func (fl *Flags) Check() error {
 	if _, err := parseListen(fl.Listen); err != nil {
@@ -209,7 +242,21 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 	if fl.Loops < 0 {
 		return nil, fmt.Errorf("%w: --loops %d", ErrLoops, fl.Loops)
 	}
-	return []reactor.Option{reactor.WithLoops(fl.Loops)}, nil
+	switch {
+	case fl.IdleTimeout < 0:
+		return nil, fmt.Errorf("%w: --idle-timeout %v", ErrLimit, fl.IdleTimeout)
+	case fl.WriteStallTimeout < 0:
+		return nil, fmt.Errorf("%w: --write-stall-timeout %v", ErrLimit, fl.WriteStallTimeout)
+	case fl.MaxConnections < 0:
+		return nil, fmt.Errorf("%w: --max-connections %d", ErrLimit, fl.MaxConnections)
+	case fl.MaxPerIP < 0:
+		return nil, fmt.Errorf("%w: --max-per-ip %d", ErrLimit, fl.MaxPerIP)
+	}
+	return []reactor.Option{
+		reactor.WithLoops(fl.Loops),
+		reactor.WithReadIdleTimeout(fl.IdleTimeout),
+		reactor.WithWriteStallTimeout(fl.WriteStallTimeout),
+	}, nil
 }
 
 // Serve makes the logger the flags ask for, writing to logOut (normally
@@ -224,7 +271,7 @@ func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, 
 	if err != nil {
 		return err
 	}
-	return ServeReady(ctx, log, fl.Listen, f, ready, opts...)
+	return ServeReady(ctx, log, fl.Listen, fl.Wrap(f), ready, opts...)
 }
 
 // Extra is a server's own flags beyond Flags: the examples' factories

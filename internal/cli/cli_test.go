@@ -111,19 +111,26 @@ func TestFlags(t *testing.T) {
 		want    cli.Flags
 		wantErr error // of Check
 	}{
-		{"defaults", nil, cli.Flags{Listen: "tcp:8000", LogLevel: "info"}, nil},
+		{"defaults", nil, withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info"}), nil},
 		{"all", []string{"--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug", "--loops", "2"},
-			cli.Flags{Listen: "tcp:0:interface=127.0.0.1", LogLevel: "debug", Loops: 2}, nil},
-		{"single dash", []string{"-listen=:9000", "-loops=1"}, cli.Flags{Listen: ":9000", LogLevel: "info", Loops: 1}, nil},
-		{"bad listen", []string{"--listen", "ssl:443"}, cli.Flags{Listen: "ssl:443", LogLevel: "info"}, endpoint.ErrUnsupported},
-		{"udp not served", []string{"--listen", "udp:53"}, cli.Flags{Listen: "udp:53", LogLevel: "info"}, endpoint.ErrUnsupported},
-		{"unix not served", []string{"--listen", "unix:/tmp/x.sock"}, cli.Flags{Listen: "unix:/tmp/x.sock", LogLevel: "info"}, endpoint.ErrUnsupported},
+			withDefaults(cli.Flags{Listen: "tcp:0:interface=127.0.0.1", LogLevel: "debug", Loops: 2}), nil},
+		{"single dash", []string{"-listen=:9000", "-loops=1"}, withDefaults(cli.Flags{Listen: ":9000", LogLevel: "info", Loops: 1}), nil},
+		{"bad listen", []string{"--listen", "ssl:443"}, withDefaults(cli.Flags{Listen: "ssl:443", LogLevel: "info"}), endpoint.ErrUnsupported},
+		{"udp not served", []string{"--listen", "udp:53"}, withDefaults(cli.Flags{Listen: "udp:53", LogLevel: "info"}), endpoint.ErrUnsupported},
+		{"unix", []string{"--listen", "unix:/tmp/x.sock"}, withDefaults(cli.Flags{Listen: "unix:/tmp/x.sock", LogLevel: "info"}), nil},
+		{"limits", []string{"--idle-timeout", "0", "--write-stall-timeout", "10s", "--max-connections", "5", "--max-per-ip", "0"},
+			cli.Flags{Listen: "tcp:8000", LogLevel: "info", WriteStallTimeout: 10 * time.Second, MaxConnections: 5}, nil},
+		{"negative limit", []string{"--max-per-ip", "-1"}, func() cli.Flags {
+			f := withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info"})
+			f.MaxPerIP = -1
+			return f
+		}(), cli.ErrLimit},
 		{"port options", []string{"--listen", "tcp:8000:reuseport=1:idle=5m:stall=1m:maxwrite=1MiB"},
-			cli.Flags{Listen: "tcp:8000:reuseport=1:idle=5m:stall=1m:maxwrite=1MiB", LogLevel: "info"}, nil},
-		{"bad port option", []string{"--listen", "tcp:8000:idle=soon"}, cli.Flags{Listen: "tcp:8000:idle=soon", LogLevel: "info"}, endpoint.ErrSyntax},
-		{"bad port", []string{"--listen", "tcp:70000"}, cli.Flags{Listen: "tcp:70000", LogLevel: "info"}, endpoint.ErrSyntax},
-		{"bad level", []string{"--log-level", "loud"}, cli.Flags{Listen: "tcp:8000", LogLevel: "loud"}, cli.ErrLogLevel},
-		{"negative loops", []string{"--loops", "-1"}, cli.Flags{Listen: "tcp:8000", LogLevel: "info", Loops: -1}, cli.ErrLoops},
+			withDefaults(cli.Flags{Listen: "tcp:8000:reuseport=1:idle=5m:stall=1m:maxwrite=1MiB", LogLevel: "info"}), nil},
+		{"bad port option", []string{"--listen", "tcp:8000:idle=soon"}, withDefaults(cli.Flags{Listen: "tcp:8000:idle=soon", LogLevel: "info"}), endpoint.ErrSyntax},
+		{"bad port", []string{"--listen", "tcp:70000"}, withDefaults(cli.Flags{Listen: "tcp:70000", LogLevel: "info"}), endpoint.ErrSyntax},
+		{"bad level", []string{"--log-level", "loud"}, withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "loud"}), cli.ErrLogLevel},
+		{"negative loops", []string{"--loops", "-1"}, withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info", Loops: -1}), cli.ErrLoops},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,14 +152,23 @@ func TestFlags(t *testing.T) {
 	}
 }
 
+// withDefaults returns f with the limits Register gives by default.
+func withDefaults(f cli.Flags) cli.Flags {
+	f.IdleTimeout = cli.DefaultIdleTimeout
+	f.WriteStallTimeout = cli.DefaultWriteStallTimeout
+	f.MaxConnections = cli.DefaultMaxConnections
+	f.MaxPerIP = cli.DefaultMaxPerIP
+	return f
+}
+
 func TestFlagsOptions(t *testing.T) {
 	tests := []struct {
 		loops   int
 		want    int // number of options
 		wantErr error
 	}{
-		{0, 1, nil},
-		{4, 1, nil},
+		{0, 3, nil},
+		{4, 3, nil},
 		{-1, 0, cli.ErrLoops},
 	}
 	for _, tt := range tests {
@@ -318,10 +334,9 @@ func TestServeErrors(t *testing.T) {
 	}{
 		{"syntax", "tcp:99999", endpoint.ErrSyntax},
 		{"unsupported", "ssl:443", endpoint.ErrUnsupported},
-		{"unix", "unix:/tmp/x", endpoint.ErrUnsupported},
-		{"tcp6", "tcp6:0:interface=::1", endpoint.ErrUnsupported},
+		{"unix in a missing directory", "unix:/nonexistent-dir/x.sock", nil},
 		{"udp", "udp:0:interface=127.0.0.1", endpoint.ErrUnsupported},
-		{"systemd", "systemd:domain=INET:index=0", endpoint.ErrUnsupported},
+		{"systemd without sockets", "systemd:domain=INET:index=0", reactor.ErrNoSystemdSocket},
 		{"in use", busy.Addr().String(), nil},
 	}
 	for _, tt := range tests {
@@ -426,5 +441,55 @@ func TestParseServerFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFlagsServeLimits: --max-per-ip closes a peer's connection beyond the
+// limit, and the server listens on a unix: endpoint.
+func TestFlagsServeLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "limits.sock")
+	fl := cli.Flags{Listen: "unix:" + path, LogLevel: "disabled", MaxPerIP: 1, MaxConnections: 10}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	go func() { done <- fl.Serve(ctx, devnull, echoFactory(), func(a net.Addr) { ready <- a }) }()
+	select {
+	case a := <-ready:
+		if a.String() != path {
+			t.Fatalf("listening on %v, want %s", a, path)
+		}
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	}
+	first, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	first.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := first.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(first, make([]byte, 1)); err != nil {
+		t.Fatalf("first connection: %v", err)
+	}
+	second, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetDeadline(time.Now().Add(5 * time.Second))
+	if n, err := second.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("second connection of the same peer read %d bytes, want it closed", n)
+	}
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Errorf("Serve after cancel = %v", err)
 	}
 }
