@@ -52,13 +52,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
-	"github.com/whirl-go/whirl/transport"
 )
 
 // MaxNickLength is the longest nickname NICK accepts, in bytes.
@@ -69,6 +70,16 @@ var (
 	// ErrMaxLength is returned (wrapped, with the value) by Factory.Check
 	// for a negative MaxLength.
 	ErrMaxLength = errors.New("chat: negative --max-length")
+
+	// ErrSendQ is returned (wrapped, with the values) by Factory.Check for a
+	// SendQ that is negative or too small to hold the longest message.
+	ErrSendQ = errors.New("chat: bad --sendq")
+
+	// ErrSendQExceeded is the reason a client is closed with when its send
+	// queue passed the factory's SendQ: the transport's CloseWithError, so
+	// ConnectionLost's reason matches it and transport.ErrConnectionAborted,
+	// and the reactor logs it with the client's address.
+	ErrSendQExceeded = errors.New("chat: send queue exceeded")
 )
 
 // The lines the server sends, without their CR LF.
@@ -84,6 +95,8 @@ var (
 	cmdQuit          = []byte("/quit")
 	crlf             = []byte(protocol.DefaultLineDelimiter)
 	nickSeparator    = []byte(": ")
+	closingLink      = []byte("ERROR :Closing Link: ")
+	sendQExceeded    = []byte(" (SendQ exceeded)")
 )
 
 // Factory builds a [Chat] for every connection, all of them in the factory's
@@ -98,13 +111,24 @@ type Factory struct {
 	// closed. Set it before listening; it is read by BuildProtocol.
 	MaxLength int
 
+	// SendQ is the most a client may have waiting to be sent to it, in
+	// bytes, before it is disconnected ("ERROR :Closing Link: <nick>
+	// (SendQ exceeded)", then CloseWithError(ErrSendQExceeded)); 0 means
+	// DefaultSendQ (1 MiB). It must hold the longest message (MaxLength
+	// plus the nickname). See the package documentation for what it
+	// counts. Set it before listening; it is read by BuildProtocol.
+	SendQ int
+
 	room Room
 }
 
 // BuildProtocol returns a new [Chat] in f's room. Any goroutine (the reactor
 // calls it on the new connection's loop).
 func (f *Factory) BuildProtocol(net.Addr) protocol.Protocol {
-	c := &Chat{room: &f.room}
+	c := &Chat{room: &f.room, sendq: f.SendQ}
+	if c.sendq <= 0 {
+		c.sendq = DefaultSendQ
+	}
 	c.MaxLength = f.MaxLength
 	return c
 }
@@ -112,20 +136,77 @@ func (f *Factory) BuildProtocol(net.Addr) protocol.Protocol {
 // Room returns the factory's room. Any goroutine.
 func (f *Factory) Room() *Room { return &f.room }
 
-// RegisterFlags defines --max-length on fs, storing its value in
-// f.MaxLength, with protocol.DefaultMaxLineLength as the default. Any
-// goroutine, before the flags are parsed.
+// RegisterFlags defines --max-length and --sendq on fs, storing their values
+// in f.MaxLength (default protocol.DefaultMaxLineLength) and f.SendQ
+// (default DefaultSendQ; a number of bytes, or with a KiB or MiB suffix).
+// Any goroutine, before the flags are parsed.
 func (f *Factory) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&f.MaxLength, "max-length", protocol.DefaultMaxLineLength,
 		"longest line accepted, in `bytes` without the CR LF (0: the default)")
+	f.SendQ = DefaultSendQ
+	fs.Var((*byteSize)(&f.SendQ), "sendq",
+		"most `bytes` waiting to be sent to one client before it is disconnected (e.g. 1MiB, 256KiB; 0: the default)")
 }
 
 // Check reports a setting that cannot be used: a negative MaxLength, as an
-// error wrapping [ErrMaxLength]. Any goroutine.
+// error wrapping [ErrMaxLength]; a negative SendQ, or one smaller than the
+// longest message (MaxLength plus 96 bytes for the nickname, ": " and
+// CR LF), as an error wrapping [ErrSendQ]. Any goroutine.
 func (f *Factory) Check() error {
 	if f.MaxLength < 0 {
 		return fmt.Errorf("%w: %d", ErrMaxLength, f.MaxLength)
 	}
+	maxLen := f.MaxLength
+	if maxLen == 0 {
+		maxLen = protocol.DefaultMaxLineLength
+	}
+	switch longest := maxLen + messageOverhead; {
+	case f.SendQ < 0:
+		return fmt.Errorf("%w: negative: %d", ErrSendQ, f.SendQ)
+	case f.SendQ > 0 && newLimits(f.SendQ).queue < longest:
+		return fmt.Errorf("%w: %d bytes cannot hold the longest message (%d bytes: --max-length %d, the nickname and CR LF) beside the transport's share (%d)",
+			ErrSendQ, f.SendQ, longest, maxLen, newLimits(f.SendQ).high)
+	}
+	return nil
+}
+
+// byteSize is a flag.Value for a number of bytes, written as a number or
+// with a KiB or MiB suffix (K, M).
+type byteSize int
+
+// String formats the size with the largest suffix that divides it. Any
+// goroutine.
+func (b *byteSize) String() string {
+	if b == nil {
+		return "0"
+	}
+	switch n := int(*b); {
+	case n != 0 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "MiB"
+	case n != 0 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "KiB"
+	default:
+		return strconv.Itoa(n)
+	}
+}
+
+// Set parses s. Any goroutine.
+func (b *byteSize) Set(arg string) error {
+	s, shift := arg, 0
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"MiB", 20}, {"KiB", 10}, {"M", 20}, {"K", 10}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, shift = rest, u.shift
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > math.MaxInt32>>shift || n < -(math.MaxInt32>>shift) {
+		return fmt.Errorf("bad size %q: want bytes, or a number with KiB or MiB", arg)
+	}
+	*b = byteSize(n << shift)
 	return nil
 }
 
@@ -136,22 +217,40 @@ func (f *Factory) Check() error {
 type Chat struct {
 	protocol.LineReceiver
 
-	room *Room
-	nick string // the nickname, own loop only; "" until ConnectionMade
-	// Scratch space of broadcast, reused so that a message costs no
-	// allocation once they have grown. Own loop only.
+	room  *Room
+	sendq int     // the factory's SendQ, resolved
+	m     *member // this client in the room; nil until ConnectionMade
+	nick  string  // the nickname, own loop only; "" until ConnectionMade
+	// Scratch space of broadcast and reply, reused so that a message costs
+	// no allocation once they have grown. Own loop only.
 	msg   []byte
-	peers []transport.Transport
+	out   []byte
+	peers []*member
 }
 
-// ConnectionMade joins the room, takes the peer's host:port as the
-// nickname, and sends the WELCOME line. Loop goroutine.
+var _ protocol.WriteBufferNotifier = (*Chat)(nil)
+
+// ConnectionMade sets the transport's watermarks from the SendQ, joins the
+// room, takes the peer's host:port as the nickname, and sends the WELCOME
+// line. Loop goroutine.
 func (c *Chat) ConnectionMade() {
-	c.nick = c.Transport().RemoteAddr().String()
-	n := c.room.join(c, c.Transport())
+	t := c.Transport()
+	c.nick = t.RemoteAddr().String()
+	if c.sendq <= 0 { // a Chat not made by a Factory
+		c.sendq = DefaultSendQ
+	}
+	c.m = newMember(c, c.room, t, c.sendq)
+	t.SetWriteWatermarks(c.m.lim.high, c.m.lim.low)
+	n := c.room.join(c, c.m)
 	c.msg = strconv.AppendInt(append(c.msg[:0], "WELCOME "...), int64(n), 10)
 	c.msg = append(c.msg, " users online"...)
-	_ = c.SendLine(c.msg)
+	c.reply(c.msg)
+}
+
+// reply sends line and CR LF to the client, through its send queue.
+func (c *Chat) reply(line []byte) {
+	c.out = append(append(c.out[:0], line...), crlf...)
+	c.m.deliver(c.out, nil)
 }
 
 // LineReceived runs one command or broadcasts one message. line is valid
@@ -161,32 +260,63 @@ func (c *Chat) LineReceived(line []byte) {
 	case len(line) == 0:
 		// An empty line is not a message.
 	case bytes.Equal(line, cmdQuit):
-		_ = c.SendLine(replyBye)
+		c.reply(replyBye)
 		c.room.leave(c)
+		c.m.finish(true)
 		c.Transport().LoseConnection()
 	case bytes.HasPrefix(line, cmdNick) && (len(line) == len(cmdNick) || line[len(cmdNick)] == ' '):
 		c.setNick(bytes.Trim(line[len(cmdNick):], " \t"))
 	case bytes.ContainsAny(line, "\r\n"):
-		_ = c.SendLine(replyBadLine)
+		c.reply(replyBadLine)
 	default:
 		c.broadcast(line)
 	}
 }
 
 // LineLengthExceeded answers a line over MaxLength with "ERR line too long",
-// leaves the room, and closes the connection (LineReceiver's default).
-// Loop goroutine.
+// leaves the room, and closes the connection (LineReceiver's default) once
+// what was queued for the client is written. Loop goroutine.
 func (c *Chat) LineLengthExceeded(remainder []byte) {
-	_ = c.SendLine(replyTooLong)
+	c.reply(replyTooLong)
 	c.room.leave(c)
+	c.m.finish(true)
 	c.LineReceiver.LineLengthExceeded(remainder)
 }
 
-// ConnectionLost leaves the room, freeing the nickname. Loop goroutine.
+// ConnectionLost leaves the room, freeing the nickname, drops what was
+// queued for the client, and lets go the senders it held. Loop goroutine.
 func (c *Chat) ConnectionLost(reason error) {
 	c.room.leave(c)
+	if c.m != nil {
+		c.m.finish(false)
+	}
 	clear(c.peers)
 }
+
+// WriteBufferFull is called by the reactor when the client's transport
+// holds more than its high watermark (set from the SendQ): from then on
+// the lines for the client are queued by the room. Loop goroutine.
+func (c *Chat) WriteBufferFull() { c.m.writeBufferFull() }
+
+// WriteBufferDrained is called by the reactor when the client's transport
+// drained below its low watermark: the room moves what it queued for the
+// client into the transport, and lets its senders go on once the queue is
+// short again. Loop goroutine.
+func (c *Chat) WriteBufferDrained() { c.m.writeBufferDrained() }
+
+// Queued returns the bytes the room holds for the client, not yet handed
+// to its transport (its send queue, without the transport's own buffer).
+// Any goroutine.
+func (c *Chat) Queued() int {
+	if c.m == nil {
+		return 0
+	}
+	return c.m.queued()
+}
+
+// Held reports whether the client's reading is paused because another
+// client is behind with its lines. Any goroutine.
+func (c *Chat) Held() bool { return c.m != nil && c.m.held() }
 
 // Nick returns the client's nickname: its peer's host:port until it chose
 // one with NICK. Loop goroutine.
@@ -196,20 +326,21 @@ func (c *Chat) Nick() string { return c.nick }
 func (c *Chat) setNick(name []byte) {
 	switch {
 	case len(name) == 0:
-		_ = c.SendLine(replyUsage)
+		c.reply(replyUsage)
 		return
 	case !validNick(name):
-		_ = c.SendLine(replyInvalidNick)
+		c.reply(replyInvalidNick)
 		return
 	}
 	nick := string(name)
 	if !c.room.rename(c, nick) {
-		_ = c.SendLine(replyNickInUse)
+		c.reply(replyNickInUse)
 		return
 	}
 	c.nick = nick
+	c.m.setNick(nick)
 	c.msg = append(append(c.msg[:0], replyOK...), nick...)
-	_ = c.SendLine(c.msg)
+	c.reply(c.msg)
 }
 
 // validNick reports whether name may be a nickname: at most MaxNickLength
@@ -227,15 +358,15 @@ func validNick(name []byte) bool {
 	return true
 }
 
-// broadcast sends "<nick>: <line>" to every other member of the room.
+// broadcast sends "<nick>: <line>" to every other member of the room,
+// through their send queues.
 func (c *Chat) broadcast(line []byte) {
 	c.msg = append(append(append(append(c.msg[:0], c.nick...), nickSeparator...), line...), crlf...)
 	c.peers = c.room.others(c, c.peers[:0])
-	for _, t := range c.peers {
-		// An error means that member is closing: nothing to do.
-		_, _ = t.Write(c.msg)
+	for _, m := range c.peers {
+		m.deliver(c.msg, c.m)
 	}
-	clear(c.peers) // keep no transport alive past the call
+	clear(c.peers) // keep no member alive past the call
 }
 
 // Room is the set of clients of one chat, shared by every connection on
@@ -243,7 +374,7 @@ func (c *Chat) broadcast(line []byte) {
 // empty room.
 type Room struct {
 	mu      sync.Mutex
-	members map[*Chat]transport.Transport
+	members map[*Chat]*member
 	nicks   map[string]*Chat // the nicknames chosen with NICK
 	chosen  map[*Chat]string // the reverse of nicks
 }
@@ -255,17 +386,17 @@ func (r *Room) Len() int {
 	return len(r.members)
 }
 
-// join adds c, whose transport is t, and returns the number of members,
-// c included.
-func (r *Room) join(c *Chat, t transport.Transport) int {
+// join adds c, whose member is m, and returns the number of members, c
+// included.
+func (r *Room) join(c *Chat, m *member) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.members == nil {
-		r.members = make(map[*Chat]transport.Transport)
+		r.members = make(map[*Chat]*member)
 		r.nicks = make(map[string]*Chat)
 		r.chosen = make(map[*Chat]string)
 	}
-	r.members[c] = t
+	r.members[c] = m
 	return len(r.members)
 }
 
@@ -300,14 +431,13 @@ func (r *Room) rename(c *Chat, nick string) bool {
 	return true
 }
 
-// others appends the transports of every member but c to dst and returns
-// it.
-func (r *Room) others(c *Chat, dst []transport.Transport) []transport.Transport {
+// others appends every member but c to dst and returns it.
+func (r *Room) others(c *Chat, dst []*member) []*member {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for m, t := range r.members {
-		if m != c {
-			dst = append(dst, t)
+	for o, m := range r.members {
+		if o != c {
+			dst = append(dst, m)
 		}
 	}
 	return dst
