@@ -57,6 +57,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
@@ -119,18 +121,36 @@ type Factory struct {
 	// counts. Set it before listening; it is read by BuildProtocol.
 	SendQ int
 
+	// Hold is how long a client whose send queue is over a quarter of its
+	// limit may keep the room's senders waiting while it makes no progress
+	// (its transport neither drained nor took more of the queue); 0 means
+	// DefaultHold (250 ms). Longer lets slower readers pace the room
+	// instead of being disconnected; shorter bounds how long a client that
+	// does not read can stall the room before it no longer counts. Set it
+	// before listening; it is read by BuildProtocol.
+	Hold time.Duration
+
 	room Room
 }
 
 // BuildProtocol returns a new [Chat] in f's room. Any goroutine (the reactor
 // calls it on the new connection's loop).
 func (f *Factory) BuildProtocol(net.Addr) protocol.Protocol {
-	c := &Chat{room: &f.room, sendq: f.SendQ}
-	if c.sendq <= 0 {
-		c.sendq = DefaultSendQ
-	}
+	c := &Chat{room: &f.room, lim: f.limits()}
 	c.MaxLength = f.MaxLength
 	return c
+}
+
+// limits returns the send-queue settings of f's clients.
+func (f *Factory) limits() limits {
+	sendq, hold := f.SendQ, f.Hold
+	if sendq <= 0 {
+		sendq = DefaultSendQ
+	}
+	if hold <= 0 {
+		hold = DefaultHold
+	}
+	return newLimits(sendq, hold)
 }
 
 // Room returns the factory's room. Any goroutine.
@@ -146,6 +166,8 @@ func (f *Factory) RegisterFlags(fs *flag.FlagSet) {
 	f.SendQ = DefaultSendQ
 	fs.Var((*byteSize)(&f.SendQ), "sendq",
 		"most `bytes` waiting to be sent to one client before it is disconnected (e.g. 1MiB, 256KiB; 0: the default)")
+	fs.DurationVar(&f.Hold, "sendq-hold", DefaultHold,
+		"how long a client behind by a quarter of its send queue may make the others wait without reading (0: the default)")
 }
 
 // Check reports a setting that cannot be used: a negative MaxLength, as an
@@ -163,9 +185,11 @@ func (f *Factory) Check() error {
 	switch longest := maxLen + messageOverhead; {
 	case f.SendQ < 0:
 		return fmt.Errorf("%w: negative: %d", ErrSendQ, f.SendQ)
-	case f.SendQ > 0 && newLimits(f.SendQ).queue < longest:
+	case f.Hold < 0:
+		return fmt.Errorf("%w: negative --sendq-hold: %v", ErrSendQ, f.Hold)
+	case f.SendQ > 0 && f.limits().queue < longest:
 		return fmt.Errorf("%w: %d bytes cannot hold the longest message (%d bytes: --max-length %d, the nickname and CR LF) beside the transport's share (%d)",
-			ErrSendQ, f.SendQ, longest, maxLen, newLimits(f.SendQ).high)
+			ErrSendQ, f.SendQ, longest, maxLen, 2*f.limits().high)
 	}
 	return nil
 }
@@ -217,15 +241,25 @@ func (b *byteSize) Set(arg string) error {
 type Chat struct {
 	protocol.LineReceiver
 
-	room  *Room
-	sendq int     // the factory's SendQ, resolved
-	m     *member // this client in the room; nil until ConnectionMade
-	nick  string  // the nickname, own loop only; "" until ConnectionMade
-	// Scratch space of broadcast and reply, reused so that a message costs
-	// no allocation once they have grown. Own loop only.
+	room *Room
+	lim  limits  // the factory's send-queue settings
+	m    *member // this client in the room; nil until ConnectionMade
+	nick string  // the nickname, own loop only; "" until ConnectionMade
+	// Scratch space, reused so that a message costs no allocation once
+	// they have grown: the messages gathered for the room (see flush), a
+	// reply, the snapshot of the room. Own loop only.
 	msg   []byte
 	out   []byte
 	peers []*member
+
+	// While the room is congested the client waits (blocked): its reading
+	// is paused, the messages gathered stay in msg, and the data received
+	// and not split yet is kept in stash. Own loop only.
+	blocked  bool
+	lost     bool   // ConnectionLost was called
+	stash    []byte // kept data: stash[stashOff:] is still to be split
+	stashOff int
+	resumeFn func()
 }
 
 var _ protocol.WriteBufferNotifier = (*Chat)(nil)
@@ -236,47 +270,109 @@ var _ protocol.WriteBufferNotifier = (*Chat)(nil)
 func (c *Chat) ConnectionMade() {
 	t := c.Transport()
 	c.nick = t.RemoteAddr().String()
-	if c.sendq <= 0 { // a Chat not made by a Factory
-		c.sendq = DefaultSendQ
+	if c.lim.hold == 0 { // a Chat not made by a Factory
+		c.lim = (&Factory{}).limits()
 	}
-	c.m = newMember(c, c.room, t, c.sendq)
+	c.m = newMember(c, c.room, t, c.lim)
+	c.resumeFn = c.resume
 	t.SetWriteWatermarks(c.m.lim.high, c.m.lim.low)
 	n := c.room.join(c, c.m)
-	c.msg = strconv.AppendInt(append(c.msg[:0], "WELCOME "...), int64(n), 10)
-	c.msg = append(c.msg, " users online"...)
-	c.reply(c.msg)
+	c.out = strconv.AppendInt(append(c.out[:0], "WELCOME "...), int64(n), 10)
+	c.out = append(append(c.out, " users online"...), crlf...)
+	c.m.deliver(c.out)
 }
 
 // reply sends line and CR LF to the client, through its send queue.
 func (c *Chat) reply(line []byte) {
 	c.out = append(append(c.out[:0], line...), crlf...)
-	c.m.deliver(c.out, nil)
+	c.m.deliver(c.out)
 }
 
-// LineReceived runs one command or broadcasts one message. line is valid
-// only during the call; what is kept (a nickname) is copied. Loop goroutine.
+// DataReceived splits data into lines (see LineReceived) and then delivers
+// the messages among them to the room, all at once: each other member gets
+// one write for the lot rather than one per line. While the client waits
+// for a congested room, data is kept (copied) for later. data is valid only
+// until DataReceived returns. Loop goroutine.
+func (c *Chat) DataReceived(data []byte) {
+	if c.blocked || c.stashOff < len(c.stash) {
+		c.stash = append(c.stash, data...)
+		return
+	}
+	for len(data) > 0 {
+		n := min(c.slice(), len(data))
+		c.LineReceiver.DataReceived(data[:n])
+		data = data[n:]
+		if !c.flush() {
+			c.stash = append(c.stash, data...)
+			return
+		}
+	}
+}
+
+// quantum is how much of its input a client splits and delivers at a time
+// while the room is congested: the waiting clients take turns, each with
+// this much, so that one with a short line to send waits for one round of
+// turns, not for the others' whole reads.
+const quantum = 1 << 10
+
+// slice returns how much of its input the client splits before it delivers
+// the messages found: lim.batch, or quantum while the room is congested.
+func (c *Chat) slice() int {
+	if c.room.Congested() {
+		return quantum
+	}
+	return c.m.lim.batch
+}
+
+// LineReceived runs one command or adds one message to those DataReceived
+// delivers (delivering them before /quit and NICK, and whenever they pass
+// the batch size, at most 16 KiB). line is valid only during the call; what is
+// kept (a nickname) is copied. Loop goroutine.
 func (c *Chat) LineReceived(line []byte) {
 	switch {
 	case len(line) == 0:
 		// An empty line is not a message.
 	case bytes.Equal(line, cmdQuit):
+		c.deliver()
 		c.reply(replyBye)
 		c.room.leave(c)
 		c.m.finish(true)
 		c.Transport().LoseConnection()
 	case bytes.HasPrefix(line, cmdNick) && (len(line) == len(cmdNick) || line[len(cmdNick)] == ' '):
+		if !c.flush() { // the messages before it carry the old name
+			c.keep(line)
+			return
+		}
 		c.setNick(bytes.Trim(line[len(cmdNick):], " \t"))
 	case bytes.ContainsAny(line, "\r\n"):
 		c.reply(replyBadLine)
 	default:
-		c.broadcast(line)
+		c.msg = append(append(append(append(c.msg, c.nick...), nickSeparator...), line...), crlf...)
+		// Many short lines can make more than a slice of messages.
+		if len(c.msg) >= 4*c.m.lim.batch && !c.flush() {
+			c.keep(nil)
+		}
 	}
+}
+
+// keep stops the line receiver while the client waits for the room: line
+// (a command not run yet, or nil) and everything received after it and not
+// split yet are kept in stash, to be fed again by resume.
+func (c *Chat) keep(line []byte) {
+	rest := c.ClearLineBuffer()
+	old := c.stash[c.stashOff:]
+	kept := make([]byte, 0, len(line)+len(crlf)+len(rest)+len(old))
+	if line != nil {
+		kept = append(append(kept, line...), crlf...)
+	}
+	c.stash, c.stashOff = append(append(kept, rest...), old...), 0
 }
 
 // LineLengthExceeded answers a line over MaxLength with "ERR line too long",
 // leaves the room, and closes the connection (LineReceiver's default) once
 // what was queued for the client is written. Loop goroutine.
 func (c *Chat) LineLengthExceeded(remainder []byte) {
+	c.deliver()
 	c.reply(replyTooLong)
 	c.room.leave(c)
 	c.m.finish(true)
@@ -286,6 +382,8 @@ func (c *Chat) LineLengthExceeded(remainder []byte) {
 // ConnectionLost leaves the room, freeing the nickname, drops what was
 // queued for the client, and lets go the senders it held. Loop goroutine.
 func (c *Chat) ConnectionLost(reason error) {
+	c.lost = true
+	c.stash, c.stashOff = nil, 0
 	c.room.leave(c)
 	if c.m != nil {
 		c.m.finish(false)
@@ -314,9 +412,9 @@ func (c *Chat) Queued() int {
 	return c.m.queued()
 }
 
-// Held reports whether the client's reading is paused because another
-// client is behind with its lines. Any goroutine.
-func (c *Chat) Held() bool { return c.m != nil && c.m.held() }
+// Waiting reports whether the client waits for a congested room (its
+// reading paused, its messages kept). Loop goroutine.
+func (c *Chat) Waiting() bool { return c.blocked }
 
 // Nick returns the client's nickname: its peer's host:port until it chose
 // one with NICK. Loop goroutine.
@@ -339,8 +437,8 @@ func (c *Chat) setNick(name []byte) {
 	}
 	c.nick = nick
 	c.m.setNick(nick)
-	c.msg = append(append(c.msg[:0], replyOK...), nick...)
-	c.reply(c.msg)
+	c.out = append(append(append(c.out[:0], replyOK...), nick...), crlf...)
+	c.m.deliver(c.out)
 }
 
 // validNick reports whether name may be a nickname: at most MaxNickLength
@@ -358,16 +456,68 @@ func validNick(name []byte) bool {
 	return true
 }
 
-// broadcast sends "<nick>: <line>" to every other member of the room,
-// through their send queues.
-func (c *Chat) broadcast(line []byte) {
-	c.msg = append(append(append(append(c.msg[:0], c.nick...), nickSeparator...), line...), crlf...)
+// flush delivers the messages gathered in c.msg, unless the room is
+// congested: then the client waits (its reading paused, the messages kept)
+// until resume. It reports whether nothing is left to deliver.
+func (c *Chat) flush() bool {
+	switch {
+	case len(c.msg) == 0:
+		return true
+	case c.blocked:
+		return false
+	case c.room.wait(c):
+		c.blocked = true
+		c.Transport().PauseProducing()
+		return false
+	}
+	c.deliver()
+	return true
+}
+
+// deliver delivers the messages gathered in c.msg ("<nick>: <line>" CR LF
+// each) to every other member of the room, through their send queues,
+// whether or not the room is congested.
+func (c *Chat) deliver() {
+	if len(c.msg) == 0 {
+		return
+	}
 	c.peers = c.room.others(c, c.peers[:0])
 	for _, m := range c.peers {
-		m.deliver(c.msg, c.m)
+		m.deliver(c.msg)
 	}
 	clear(c.peers) // keep no member alive past the call
+	c.msg = c.msg[:0]
 }
+
+// resume runs once the room is no longer congested: it delivers what the
+// client gathered, splits what it kept, and resumes reading, unless the
+// room is congested again meanwhile. Own loop (the room schedules it).
+func (c *Chat) resume() {
+	if !c.blocked || c.lost {
+		return
+	}
+	c.blocked = false
+	if !c.flush() {
+		return
+	}
+	for c.stashOff < len(c.stash) {
+		n := min(c.slice(), len(c.stash)-c.stashOff)
+		data := c.stash[c.stashOff : c.stashOff+n]
+		c.stashOff += n
+		c.LineReceiver.DataReceived(data) // keep may replace c.stash
+		if !c.flush() {
+			return
+		}
+	}
+	if cap(c.stash) > maxStash {
+		c.stash = nil
+	}
+	c.stash, c.stashOff = c.stash[:0], 0
+	c.Transport().ResumeProducing()
+}
+
+// maxStash is the largest stash buffer kept for reuse once empty.
+const maxStash = 128 << 10
 
 // Room is the set of clients of one chat, shared by every connection on
 // every loop; its methods are safe from any goroutine. The zero value is an
@@ -377,6 +527,11 @@ type Room struct {
 	members map[*Chat]*member
 	nicks   map[string]*Chat // the nicknames chosen with NICK
 	chosen  map[*Chat]string // the reverse of nicks
+
+	fmu       sync.Mutex // guards congested and waiting; taken under a member's lock
+	congested int        // members holding the senders up
+	busy      atomic.Bool
+	waiting   []*Chat // clients to resume when congested drops to 0
 }
 
 // Len returns the number of clients in the room. Any goroutine.
@@ -430,6 +585,52 @@ func (r *Room) rename(c *Chat, nick string) bool {
 	r.chosen[c] = nick
 	return true
 }
+
+// congest records that one more member is behind enough to hold the
+// senders up. Any goroutine.
+func (r *Room) congest() {
+	r.fmu.Lock()
+	r.congested++
+	r.busy.Store(true)
+	r.fmu.Unlock()
+}
+
+// decongest records that a member no longer holds the senders up; when
+// none does, every waiting client is resumed on its loop. Any goroutine.
+func (r *Room) decongest() {
+	r.fmu.Lock()
+	if r.congested--; r.congested > 0 {
+		r.fmu.Unlock()
+		return
+	}
+	r.busy.Store(false)
+	ws := r.waiting
+	r.waiting = nil
+	r.fmu.Unlock()
+	for _, c := range ws {
+		// An error means the loop stopped: the client is going anyway.
+		_ = c.Transport().Loop().CallSoon(c.resumeFn)
+	}
+}
+
+// wait reports whether the room is congested, and then registers c to be
+// resumed when it no longer is. Any goroutine.
+func (r *Room) wait(c *Chat) bool {
+	if !r.busy.Load() {
+		return false
+	}
+	r.fmu.Lock()
+	defer r.fmu.Unlock()
+	if r.congested == 0 {
+		return false
+	}
+	r.waiting = append(r.waiting, c)
+	return true
+}
+
+// Congested reports whether some member's send queue is over its soft
+// limit while it keeps reading: senders then wait. Any goroutine.
+func (r *Room) Congested() bool { return r.busy.Load() }
 
 // others appends every member but c to dst and returns it.
 func (r *Room) others(c *Chat, dst []*member) []*member {

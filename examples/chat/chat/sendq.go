@@ -12,12 +12,17 @@ import (
 // 1 MiB, as IRC servers commonly allow.
 const DefaultSendQ = 1 << 20
 
-// MaxHold is how long a client whose send queue is over its soft limit may
-// keep senders paused without making progress (reading enough for its
-// output to drain below the low watermark). Past it, the client pauses no
-// one until it makes progress again: the lines for it queue up to its
-// SendQ, and a client that does not read is disconnected there.
-const MaxHold = 100 * time.Millisecond
+// DefaultHold is how long a client whose send queue is over its soft limit
+// may keep the room's senders waiting without making progress, when
+// Factory.Hold is 0. See Factory.Hold.
+const DefaultHold = 250 * time.Millisecond
+
+// SendQGrace is how long a client closed because its send queue was
+// exceeded has to read what it was sent, its closing line included, before
+// its connection is aborted. A client that does not read would otherwise
+// keep the connection (and the server's reading of what it still sends) for
+// the reactor's drain timeout.
+const SendQGrace = 2 * time.Second
 
 // maxWatermark is the largest high watermark set on a client's transport.
 const maxWatermark = 64 << 10
@@ -27,25 +32,38 @@ const maxWatermark = 64 << 10
 // ": " and CR LF.
 const messageOverhead = 96
 
-// limits are the send-queue sizes of one client, derived from its SendQ.
+// maxBatch is the most a sender gathers of its lines before it delivers
+// them to the room.
+const maxBatch = 16 << 10
+
+// limits are the send-queue settings of one client, derived from the
+// factory's SendQ and Hold.
 type limits struct {
+	// hold is the factory's Hold: how long the client may hold the room
+	// up without progress.
+	hold time.Duration
 	// high is the high watermark set on the client's transport, low the low
-	// one: the transport buffers up to about high bytes before the room
-	// queues; once full it drains to low before the queue is pumped again.
+	// one. The transport holds at most high once the client's loop found it
+	// below high (a checkpoint), plus high written since: past that the
+	// room queues. Once full, it drains to low before the queue is pumped
+	// again.
 	high, low int
-	// queue is how much the room's queue may hold: SendQ less high, the
-	// transport's share once it reports full.
+	// queue is how much the room's queue may hold: SendQ less the
+	// transport's share (twice high).
 	queue int
 	// soft is the queue length above which the client pauses the senders
-	// of new lines (for MaxHold without progress); they are resumed once it
+	// of new lines (for the hold time without progress); they are resumed once it
 	// is back to soft/2.
 	soft int
+	// batch is how much of its lines a sender gathers before it delivers
+	// them: one delivery per recipient per batch rather than per line.
+	batch int
 }
 
-func newLimits(sendq int) limits {
+func newLimits(sendq int, hold time.Duration) limits {
 	high := min(maxWatermark, max(sendq/8, 1))
-	q := sendq - high
-	return limits{high: high, low: max(high/4, 1), queue: q, soft: q / 4}
+	q := sendq - 2*high
+	return limits{hold: hold, high: high, low: max(high/4, 1), queue: q, soft: q / 4, batch: min(maxBatch, max(q/8, 1))}
 }
 
 // member is one client of a room as the other clients see it: its
@@ -55,11 +73,15 @@ func newLimits(sendq int) limits {
 //
 // The client's transport is "full" from its WriteBufferFull to its
 // WriteBufferDrained (the watermarks are set from its SendQ). While it is
-// not full and nothing is queued, deliver writes to the transport directly;
-// otherwise deliver appends to the queue, and pump, on the client's loop,
-// moves the queue into the transport in steps of about the high watermark,
-// each ending at the end of a line, until the queue is empty or the
-// transport full again.
+// not full, nothing is queued, and less than the high watermark was written
+// since the last checkpoint, deliver writes to the transport directly;
+// otherwise deliver appends to the queue and schedules pump on the client's
+// loop. Writes from other loops are buffered by the transport and flushed
+// by the client's loop, which checks the watermarks then; pump runs after
+// that flush, so when it finds the transport not full, the transport holds
+// less than the high watermark (the checkpoint). pump then moves the queue
+// into the transport in steps of about the high watermark, each ending at
+// the end of a line, until the queue is empty or the transport full again.
 type member struct {
 	c    *Chat // identity only: its methods run on its own loop
 	room *Room
@@ -70,152 +92,110 @@ type member struct {
 	nick    string    // the nickname, for the closing line
 	q       sendQueue // bytes not handed to the transport yet
 	full    bool      // the transport is over its high watermark
+	sent    int       // written to the transport since the last checkpoint
 	pumping bool      // pump is scheduled or running
 	gone    bool      // closed or closing: nothing more is written
-	lastOK  time.Time // last time the transport was not full or drained
-	waiters map[*member]struct{}
-	timerOn bool     // checkHold is scheduled
-	seq     [][]byte // pump's scratch space
-
-	smu   sync.Mutex // guards holds (a leaf lock: taken under any mu)
-	holds int        // recipients holding this member's lines; >0: paused
+	lastOK  time.Time // last time the client was not behind, or made progress
+	holding bool      // counted in room.congested
+	timerOn bool      // checkHold is scheduled
+	seq     [][]byte  // pump's scratch space
 
 	pumpFn, checkFn func()
 }
 
-func newMember(c *Chat, r *Room, t transport.Transport, sendq int) *member {
-	m := &member{c: c, room: r, t: t, lim: newLimits(sendq), nick: t.RemoteAddr().String()}
+func newMember(c *Chat, r *Room, t transport.Transport, lim limits) *member {
+	m := &member{c: c, room: r, t: t, lim: lim, nick: t.RemoteAddr().String(), lastOK: t.Loop().Now()}
 	m.pumpFn, m.checkFn = m.pump, m.checkHold
 	return m
 }
 
 // deliver writes msg, one or more whole lines, to the client, or queues it
-// if the client is behind. from is the member whose line it is (nil for a
-// reply to the client itself): when the queue is over its soft limit and the
-// client made progress within MaxHold, from is paused until the client has
-// caught up. A message that would take the queue past its limit closes the
-// client instead (see exceed). Any goroutine.
-func (m *member) deliver(msg []byte, from *member) {
+// if the client is behind. When the queue passes its soft limit and the
+// client made progress within the hold time, the room is congested (senders wait)
+// until the client caught up. A message that would take the queue past its
+// limit closes the client instead (see exceedLocked). Any goroutine.
+func (m *member) deliver(msg []byte) {
 	m.mu.Lock()
 	switch {
 	case m.gone:
-	case !m.full && m.q.n == 0:
-		_, _ = m.t.Write(msg) // an error means the client is closing
+	case !m.full && m.q.n == 0 && (m.sent == 0 || m.sent+len(msg) <= m.lim.high):
+		m.sent += len(msg)
+		m.lastOK = m.t.Loop().Now() // not behind
+		_, _ = m.t.Write(msg)       // an error means the client is closing
 	case m.q.n+len(msg) > m.lim.queue:
 		m.exceedLocked()
 		return
 	default:
 		m.q.push(msg)
-		if from != nil && m.q.n > m.lim.soft {
-			m.holdLocked(from)
+		if !m.full && !m.pumping {
+			m.pumping = true
+			if m.t.Loop().CallSoon(m.pumpFn) != nil {
+				m.pumping = false // the loop stopped: the client is gone
+			}
+		}
+		if !m.holding && m.q.n > m.lim.soft {
+			m.holdLocked()
 		}
 	}
 	m.mu.Unlock()
 }
 
-// holdLocked pauses from until m catches up, unless m made no progress for
-// MaxHold. m.mu held.
-func (m *member) holdLocked(from *member) {
-	if _, ok := m.waiters[from]; ok {
+// holdLocked makes the room congested on m's behalf, unless m made no
+// progress for the hold time: a client that does not read may not hold the room
+// up. A timer ends the hold once m made no progress for the hold time. m.mu held.
+func (m *member) holdLocked() {
+	left := m.lim.hold - m.t.Loop().Now().Sub(m.lastOK)
+	if left <= 0 {
 		return
 	}
-	left := MaxHold - m.t.Loop().Now().Sub(m.lastOK)
-	if left <= 0 {
-		return // m does not read: it may not hold the room up
-	}
-	if m.waiters == nil {
-		m.waiters = make(map[*member]struct{})
-	}
-	m.waiters[from] = struct{}{}
-	from.hold()
+	m.holding = true
+	m.room.congest()
 	if !m.timerOn {
 		m.timerOn = true
 		m.t.Loop().CallLater(left, m.checkFn)
 	}
 }
 
-// checkHold releases the senders m holds once m made no progress for
-// MaxHold, and looks again later otherwise. m's loop.
+// unholdLocked ends m's hold on the room, if any. m.mu held.
+func (m *member) unholdLocked() {
+	if m.holding {
+		m.holding = false
+		m.room.decongest()
+	}
+}
+
+// checkHold ends m's hold once m made no progress for the hold time, and looks
+// again later otherwise. m's loop.
 func (m *member) checkHold() {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.timerOn = false
-	if len(m.waiters) == 0 {
-		m.mu.Unlock()
+	if !m.holding {
 		return
 	}
-	if left := MaxHold - m.t.Loop().Now().Sub(m.lastOK); left > 0 {
+	if left := m.lim.hold - m.t.Loop().Now().Sub(m.lastOK); left > 0 {
 		m.timerOn = true
 		m.t.Loop().CallLater(left, m.checkFn)
-		m.mu.Unlock()
 		return
 	}
-	ws := m.takeWaitersLocked()
-	m.mu.Unlock()
-	release(ws)
-}
-
-// takeWaitersLocked empties the set of senders m holds and returns them,
-// for release once m.mu is unlocked. m.mu held.
-func (m *member) takeWaitersLocked() []*member {
-	if len(m.waiters) == 0 {
-		return nil
-	}
-	ws := make([]*member, 0, len(m.waiters))
-	for w := range m.waiters {
-		ws = append(ws, w)
-	}
-	clear(m.waiters)
-	return ws
-}
-
-// release lets each of ws go on, as far as m is concerned.
-func release(ws []*member) {
-	for _, w := range ws {
-		w.unhold()
-	}
-}
-
-// hold pauses m's reading while a recipient holds its lines. Any goroutine.
-func (m *member) hold() {
-	m.smu.Lock()
-	if m.holds++; m.holds == 1 {
-		m.t.PauseProducing()
-	}
-	m.smu.Unlock()
-}
-
-// unhold resumes m's reading once no recipient holds its lines. Any
-// goroutine.
-func (m *member) unhold() {
-	m.smu.Lock()
-	if m.holds--; m.holds == 0 {
-		m.t.ResumeProducing()
-	}
-	m.smu.Unlock()
-}
-
-// held reports whether a recipient holds m's lines. Any goroutine.
-func (m *member) held() bool {
-	m.smu.Lock()
-	defer m.smu.Unlock()
-	return m.holds > 0
+	m.unholdLocked()
 }
 
 // exceedLocked closes a client whose send queue passed its limit: the
 // queue is dropped, an IRC-style ERROR line is written after what the
 // transport holds, and the transport is closed with ErrSendQExceeded (the
-// reactor logs it with the peer's address). The senders it held go on, and
+// reactor logs it with the peer's address). Its hold on the room ends, and
 // it leaves the room. m.mu held; it unlocks.
 func (m *member) exceedLocked() {
 	m.gone = true
 	m.q.reset()
-	ws := m.takeWaitersLocked()
+	m.unholdLocked()
 	line := make([]byte, 0, len(closingLink)+len(m.nick)+len(sendQExceeded)+len(crlf))
 	line = append(append(append(append(line, closingLink...), m.nick...), sendQExceeded...), crlf...)
 	_, _ = m.t.Write(line)
 	m.mu.Unlock()
 	m.t.CloseWithError(ErrSendQExceeded)
-	release(ws)
+	m.t.Loop().CallLater(SendQGrace, m.t.AbortConnection) // nothing once closed
 	m.room.leave(m.c)
 }
 
@@ -233,6 +213,7 @@ func (m *member) writeBufferFull() {
 func (m *member) writeBufferDrained() {
 	m.mu.Lock()
 	m.full = false
+	m.sent = 0 // nothing was written directly while it was full
 	m.lastOK = m.t.Loop().Now()
 	if m.gone || m.pumping || m.q.n == 0 {
 		m.mu.Unlock()
@@ -243,14 +224,23 @@ func (m *member) writeBufferDrained() {
 	m.pump()
 }
 
-// pump moves about a high watermark's worth of the queue into the
-// transport, up to the end of a line, and schedules itself again while the
-// queue is not empty and the transport not full. The senders m holds are
-// released once the queue is back to half its soft limit. m's loop.
+// pump runs on m's loop after the transport's output was flushed and its
+// watermarks checked. If the transport is not full, it holds less than the
+// high watermark (the checkpoint): pump moves about a high watermark's worth
+// of the queue into it, up to the end of a line, and schedules itself again
+// while the queue is not empty. m's hold on the room ends once the queue is
+// back to half its soft limit. m's loop.
 func (m *member) pump() {
 	m.mu.Lock()
-	if m.gone || m.full || m.q.n == 0 {
+	if m.gone || m.full {
 		m.pumping = false
+		m.mu.Unlock()
+		return
+	}
+	m.sent = 0
+	if m.q.n == 0 {
+		m.pumping = false
+		m.unholdLocked()
 		m.mu.Unlock()
 		return
 	}
@@ -262,16 +252,15 @@ func (m *member) pump() {
 	_ = m.t.WriteSequence(m.seq) // an error means the client is closing
 	clear(m.seq)
 	m.q.discard(n)
+	m.sent = n
 	m.lastOK = m.t.Loop().Now()
-	var ws []*member
 	if m.q.n <= m.lim.soft/2 {
-		ws = m.takeWaitersLocked()
+		m.unholdLocked()
 	}
-	if m.q.n == 0 || m.t.Loop().CallSoon(m.pumpFn) != nil {
+	if m.t.Loop().CallSoon(m.pumpFn) != nil {
 		m.pumping = false
 	}
 	m.mu.Unlock()
-	release(ws)
 }
 
 // setNick records the nickname for the closing line. m's loop.
@@ -283,7 +272,7 @@ func (m *member) setNick(nick string) {
 
 // finish ends the member when its connection closes or is about to: the
 // queue is written to the transport (flush, before LoseConnection) or
-// dropped, nothing more is written, and the senders it held go on. Calling
+// dropped, nothing more is written, and its hold on the room ends. Calling
 // it again does nothing. m's loop.
 func (m *member) finish(flush bool) {
 	m.mu.Lock()
@@ -298,9 +287,8 @@ func (m *member) finish(flush bool) {
 		clear(m.seq)
 	}
 	m.q.reset()
-	ws := m.takeWaitersLocked()
+	m.unholdLocked()
 	m.mu.Unlock()
-	release(ws)
 }
 
 // queued returns the bytes in m's queue. Any goroutine.
