@@ -65,12 +65,12 @@ type server struct {
 // gctrace lines look like "gc 12 @0.345s 1%: ... ms cpu, 4->5->2 MB, 8 MB goal, ...".
 var gcLine = regexp.MustCompile(`^gc \d+ @.*?, (\d+)->(\d+)->(\d+) MB`)
 
-// startServer runs bin as `whirl echo` on a free loopback port, with the Go
-// runtime's GC trace on, and waits until it logs the address it listens on.
-// With profile, bin is pprofecho, and startServer waits for the profiler's
-// address too.
-func startServer(ctx context.Context, bin string, extra []string, profile bool) (*server, error) {
-	args := []string{"echo", "--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug"}
+// startServer runs bin as `whirl <command>` (echo, chat) on a free loopback
+// port, with the Go runtime's GC trace on, and waits until it logs the
+// address it listens on. With profile, bin is pprofecho (command echo), and
+// startServer waits for the profiler's address too.
+func startServer(ctx context.Context, bin, command string, extra []string, profile bool) (*server, error) {
+	args := []string{command, "--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug"}
 	if profile {
 		args = append(args, "--pprof", "127.0.0.1:0")
 	}
@@ -192,8 +192,12 @@ func (s *server) readLog(r io.Reader, addrc, pprofc chan<- string) {
 			s.closes[ev.Reason]++
 			s.mu.Unlock()
 		case ev.Level == "warn" || ev.Level == "error":
+			key := ev.Message
+			if ev.Reason != "" {
+				key += " (" + ev.Reason + ")"
+			}
 			s.mu.Lock()
-			s.warns[ev.Message]++
+			s.warns[key]++
 			s.mu.Unlock()
 		}
 	}
