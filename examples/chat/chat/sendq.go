@@ -126,6 +126,9 @@ func (m *member) deliver(msg []byte) {
 		m.exceedLocked()
 		return
 	default:
+		if m.q.n == 0 {
+			m.lastOK = m.t.Loop().Now() // it falls behind now, not when it last got something
+		}
 		m.q.push(msg)
 		if !m.full && !m.pumping {
 			m.pumping = true
