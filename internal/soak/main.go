@@ -11,6 +11,10 @@
 //	go run ./internal/soak flood [flags]   one peer (-conns N: N peers) sends 1 GiB and reads nothing
 //	go run ./internal/soak stuck [flags]   1000 peers send 256 KiB and never read,
 //	                                       while 10 others measure ping-pong latency
+//	go run ./internal/soak chatflood [flags]
+//	                                       against `whirl chat`: 100 clients flood lines
+//	                                       for 20 s and never read, 10 readers check
+//	                                       every line, a probe times lines through the room
 //
 // Run it from inside the whirl module: unless -server names a binary, it
 // builds ./cmd/whirl with `go build` first. The server runs with its default
