@@ -358,7 +358,14 @@ func TestServerUsage(t *testing.T) {
 		wantStderr []string
 	}{
 		{"help chat", []string{"help", "chat"}, exitOK,
-			[]string{"whirl chat: line-based chat", "whirl chat [flags]", "-listen", "-max-length", "(default 16384)"}, nil},
+			[]string{"whirl chat: line-based chat", "whirl chat [flags]", "-listen", "-max-length", "(default 16384)",
+				"-sendq", "(default 1MiB)", "-sendq-hold", "(default 250ms)"}, nil},
+		{"chat bad sendq", []string{"chat", "--sendq", "-1"}, exitUsage, nil,
+			[]string{"bad --sendq", "whirl chat [flags]"}},
+		{"chat sendq too small", []string{"chat", "--sendq", "8KiB"}, exitUsage, nil,
+			[]string{"bad --sendq", "longest message", "whirl chat [flags]"}},
+		{"chat bad sendq syntax", []string{"chat", "--sendq", "lots"}, exitUsage, nil,
+			[]string{"-sendq", "bad size", "whirl chat [flags]"}},
 		{"chat bad max", []string{"chat", "--max-length", "-1"}, exitUsage, nil,
 			[]string{"negative --max-length", "whirl chat [flags]"}},
 		{"chat bad max syntax", []string{"chat", "--max-length", "lots"}, exitUsage, nil,

@@ -4,7 +4,8 @@
 //
 // Usage:
 //
-//	chat [--listen tcp:8000] [--max-length 16384] [--log-level info] [--loops 0]
+//	chat [--listen tcp:8000] [--max-length 16384] [--sendq 1MiB] [--sendq-hold 250ms]
+//	     [--log-level info] [--loops 0]
 //
 // It logs to stderr, and stops gracefully on SIGINT or SIGTERM: it stops
 // accepting, lets open connections flush what they were sent, then exits.

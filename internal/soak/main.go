@@ -14,6 +14,10 @@
 //	go run ./internal/soak headers [flags] 20 peers each send a 4-byte header announcing
 //	                                       2^31-1 bytes to `whirl framedecho --framing
 //	                                       int32 --max-length 2147483647`, and hold
+//	go run ./internal/soak chatflood [flags]
+//	                                       against `whirl chat`: 100 clients flood lines
+//	                                       for 20 s and never read, 10 readers check
+//	                                       every line, a probe times lines through the room
 //
 // Run it from inside the whirl module: unless -server names a binary, it
 // builds ./cmd/whirl with `go build` first. The server runs with its default
@@ -83,9 +87,13 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.profile, "profile", "", "run internal/soak/pprofecho (or the -server given, which must be one) and save its heap profile at the end of the load phase into `dir`")
 }
 
-// start runs the echo server.
-func (c *common) start(ctx context.Context) (*server, error) {
-	return startServer(ctx, c.server, []string{"echo"}, splitArgs(c.serverArgs), c.profile != "")
+// start runs the server: `whirl echo`, or `whirl <command>` when given.
+func (c *common) start(ctx context.Context, command ...string) (*server, error) {
+	cmd := []string{"echo"}
+	if len(command) > 0 {
+		cmd = command
+	}
+	return startServer(ctx, c.server, cmd, splitArgs(c.serverArgs), c.profile != "")
 }
 
 // splitArgs splits -server-args into flags.
@@ -167,6 +175,10 @@ func usage(w io.Writer) {
 	soak headers [flags] -conns connections each send a frame header announcing
 	                     -announce bytes (and -payload of them) to whirl
 	                     framedecho, and hold
+	soak chatflood [flags]
+	                     against whirl chat: -flooders clients send lines for
+	                     -duration and never read, -readers clients check
+	                     every line, a probe client times its lines
 
 Use "soak <command> -h" for a command's flags.
 `)
@@ -223,6 +235,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		exec = func() (any, error) {
 			cfg.common = cm
 			return runHeaders(ctx, cfg)
+		}
+	case "chatflood":
+		cfg := chatConfig{}
+		fs.IntVar(&cfg.flooders, "flooders", 100, "chat clients that send lines as fast as they can and never read")
+		fs.IntVar(&cfg.readers, "readers", 10, "chat clients that read and check every line")
+		fs.DurationVar(&cfg.duration, "duration", 20*time.Second, "how long the flooders flood")
+		fs.IntVar(&cfg.line, "line", 100, "`bytes` per flooded line, without CR LF")
+		fs.DurationVar(&cfg.interval, "interval", 10*time.Millisecond, "time between two probe lines")
+		fs.DurationVar(&cfg.baseline, "baseline", 2*time.Second, "how long the probe runs before the flood")
+		fs.DurationVar(&cfg.settle, "settle", 2*time.Second, "how long the probe runs after the flood")
+		fs.BoolVar(&cfg.reconnect, "reconnect", true, "a flooder whose connection the server closed connects again and floods on")
+		exec = func() (any, error) {
+			cfg.common = cm
+			return runChatFlood(ctx, cfg)
 		}
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
@@ -318,6 +344,30 @@ func printTable(w io.Writer, res any) {
 			row("fresh client", "NOT served: "+r.FreshErr)
 		}
 		row("RSS peak while holding", formatBytes(r.LoadRSS))
+	case *chatResult:
+		m = r.serverMemory
+		row("test", fmt.Sprintf("chatflood: %d clients flood %d-byte lines for %s without reading; %d readers; server args %q",
+			r.Flooders, r.Line, r.Duration, r.Readers, r.ServerArgs))
+		row("flooded", fmt.Sprintf("%d lines, %s written over %d connections (reconnect %v); connections ended: %s",
+			r.FloodLines, formatBytes(r.FloodBytes), r.Connections, r.Reconnect, counts(r.FloodEnds)))
+		row("delivered", fmt.Sprintf("%d distinct lines reached the readers; each got %d to %d", r.Delivered, r.ReaderLinesMin, r.ReaderLinesMax))
+		row("readers", fmt.Sprintf("%d lines missing without a reason; %d told in band why not; %d closed by the server", r.Missing, r.Told, r.Ended))
+		for _, w := range r.ToldWhy {
+			row("told", w)
+		}
+		for _, l := range r.Probe {
+			p99 := fmt.Sprintf("%.0f µs", l.P99)
+			if l.P99 < 0 {
+				p99 = "lost"
+			}
+			mx := fmt.Sprintf("%.0f µs", l.Max)
+			if l.Max < 0 {
+				mx = "lost"
+			}
+			row("probe "+l.Phase, fmt.Sprintf("p50 %.0f µs, p99 %s, max %s (%d probes in %s, %d lost)",
+				l.P50, p99, mx, l.Sent, l.Duration, l.Lost))
+		}
+		row("RSS peak during flood", formatBytes(r.FloodRSS))
 	case *stuckResult:
 		m = r.serverMemory
 		row("test", fmt.Sprintf("stuck: %d connections send %s each, never read; %d send %d B pings every %s",

@@ -193,8 +193,12 @@ func (s *server) readLog(r io.Reader, addrc, pprofc chan<- string) {
 			s.closes[ev.Reason]++
 			s.mu.Unlock()
 		case ev.Level == "warn" || ev.Level == "error":
+			key := ev.Message
+			if ev.Reason != "" {
+				key += " (" + ev.Reason + ")"
+			}
 			s.mu.Lock()
-			s.warns[ev.Message]++
+			s.warns[key]++
 			s.mu.Unlock()
 		}
 	}

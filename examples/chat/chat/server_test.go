@@ -2,9 +2,11 @@ package chat_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,4 +194,87 @@ func TestServerHangUp(t *testing.T) {
 	c, _ := dialChat(t, addr)
 	c.send(t, "NICK alice\r\n")
 	c.expect(t, "ERR nickname in use")
+}
+
+// TestServerSendQ runs a room on two loops where one client never reads:
+// it is closed with the ERROR line once its send queue passes the SendQ
+// (the kernel's socket buffers fill first), while a reading client gets
+// every line, in order, and the talker is never cut off. The hold is long
+// (the slow client holds the room up for it once), so that a reader slowed
+// down by the race detector on a busy machine is still waited for.
+func TestServerSendQ(t *testing.T) {
+	f := &chat.Factory{SendQ: 64 << 10, MaxLength: 1024, Hold: 3 * time.Second}
+	addr := server(t, f)
+	talker, _ := dialChat(t, addr)
+	slow, _ := dialChat(t, addr)
+	reader, _ := dialChat(t, addr)
+	slow.send(t, "NICK slow\r\n")
+	talker.send(t, "NICK talker\r\n")
+	talker.expect(t, "OK talker")
+	waitFor(t, "three members", func() bool { return f.Room().Len() == 3 })
+
+	// The reader reads every line while the talker talks.
+	if err := reader.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var got atomic.Int64
+	failed := make(chan error, 1)
+	go func() {
+		for n := 0; ; n++ {
+			s, err := reader.r.ReadString('\n')
+			if err == nil {
+				if want := fmt.Sprintf("talker: %06d %s\r\n", n, strings.Repeat("y", 900)); s != want {
+					err = fmt.Errorf("line %d is %.40q, want %.40q", n, s, want)
+				}
+			}
+			if err != nil {
+				failed <- err
+				return
+			}
+			got.Add(1)
+		}
+	}()
+	sent := 0
+	for f.Room().Len() == 3 {
+		if sent > 200000 { // 180 MiB
+			t.Fatalf("the slow client is still in the room after %d lines", sent)
+		}
+		var b strings.Builder
+		for range 64 {
+			fmt.Fprintf(&b, "%06d %s\r\n", sent, strings.Repeat("y", 900))
+			sent++
+		}
+		if err := talker.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		talker.send(t, b.String())
+	}
+	// The slow client reads now: the lines it was sent, then the reason.
+	if err := slow.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for {
+		s, err := slow.r.ReadString('\n')
+		if err != nil {
+			if err != io.EOF {
+				t.Fatalf("slow client: %v after %q", err, last)
+			}
+			break
+		}
+		last = s
+	}
+	if want := "ERROR :Closing Link: slow (SendQ exceeded)\r\n"; last != want {
+		t.Errorf("slow client's last line is %q, want %q", last, want)
+	}
+	waitFor(t, "the reader to get every line", func() bool {
+		select {
+		case err := <-failed:
+			t.Fatalf("reader, after %d lines of %d: %v", got.Load(), sent, err)
+		default:
+		}
+		return got.Load() == int64(sent)
+	})
+	talker.send(t, "/quit\r\n")
+	talker.expect(t, "BYE")
 }
