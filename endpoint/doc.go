@@ -74,6 +74,8 @@
 //	idle=5m         ReadIdleTimeout    read idle timeout of its connections    tcp, tcp6, unix, systemd
 //	stall=60s       WriteStallTimeout  write stall timeout of its connections  tcp, tcp6, unix, systemd
 //	maxwrite=16MiB  MaxWriteBuffer     cap of each connection's output buffer  tcp, tcp6, unix, systemd
+//	sndbuf=64KiB    SendBuffer         kernel send buffer (SO_SNDBUF)          tcp, tcp6, unix
+//	rcvbuf=64KiB    ReceiveBuffer      kernel receive buffer (SO_RCVBUF)       tcp, tcp6, unix
 //
 // A duration (idle, stall, and a client's timeout) is a positive number of
 // seconds ("30", "1.5"), as Twisted's timeout, or a Go duration ("1.5s",

@@ -119,6 +119,9 @@ func TestParseServer(t *testing.T) {
 		{`systemd:domain=UNIX:name=a\=b c`, endpoint.Server{Kind: endpoint.Systemd, Network: "unix", Domain: "UNIX", Name: "a=b c"}},
 		{"systemd:domain=INET:index=0:idle=30:stall=1m:maxwrite=1MiB", endpoint.Server{Kind: endpoint.Systemd, Network: "tcp", Domain: "INET", ReadIdleTimeout: 30 * time.Second, WriteStallTimeout: time.Minute, MaxWriteBuffer: 1 << 20}},
 		// whirl's per-port options.
+		{"tcp:8080:sndbuf=64KiB:rcvbuf=131072", with(tcpAt(":8080", 0), func(s *endpoint.Server) {
+			s.SendBuffer, s.ReceiveBuffer = 64<<10, 128<<10
+		})},
 		{"tcp:8080:reuseport=1:idle=5m:stall=60s:maxwrite=16MiB", with(tcpAt(":8080", 0), func(s *endpoint.Server) {
 			s.ReusePort, s.ReadIdleTimeout, s.WriteStallTimeout, s.MaxWriteBuffer = true, 5*time.Minute, time.Minute, 16<<20
 		})},
@@ -222,6 +225,8 @@ func TestParseServerError(t *testing.T) {
 		{"tcp:8000:stall=99999999999h", endpoint.ErrSyntax, "not a duration"},
 		{"tcp:8000:maxwrite=0", endpoint.ErrSyntax, `maxwrite "0" is not a positive size`},
 		{"tcp:8000:maxwrite=16MB", endpoint.ErrSyntax, "maxwrite"},
+		{"tcp:8000:sndbuf=0", endpoint.ErrSyntax, "sndbuf"},
+		{"systemd:domain=INET:index=0:sndbuf=1KiB", endpoint.ErrSyntax, "sndbuf"},
 		{"tcp:8000:maxwrite=MiB", endpoint.ErrSyntax, "maxwrite"},
 		{"tcp:8000:maxwrite=-1", endpoint.ErrSyntax, "maxwrite"},
 		{"tcp:8000:maxwrite=99999999999999GiB", endpoint.ErrSyntax, "maxwrite"},
@@ -286,7 +291,7 @@ func TestParseServerError(t *testing.T) {
 		{"systemd:domain=INET:index=0:idle=0", endpoint.ErrSyntax, "idle"},
 		{"systemd:INET:0:web:x", endpoint.ErrSyntax, "too many arguments"},
 		{"systemd:UNIX::web", endpoint.ErrSyntax, "index and name given together"},
-		{"unix:/a=b", endpoint.ErrSyntax, `unknown keyword "/a" (unix takes address, mode, backlog, lockfile, reuseport, idle, stall and maxwrite); write an "=" that is part of a value as \=`},
+		{"unix:/a=b", endpoint.ErrSyntax, `unknown keyword "/a" (unix takes address, mode, backlog, lockfile, reuseport, idle, stall, maxwrite, sndbuf and rcvbuf); write an "=" that is part of a value as \=`},
 		// Types not parsed yet.
 		{"ssl:443", endpoint.ErrUnsupported, "not supported yet"},
 		{"TLS:443", endpoint.ErrUnsupported, `"TLS" is not supported yet`},

@@ -92,11 +92,19 @@ type Server struct {
 	// the cap of each connection's buffered output in bytes, as
 	// reactor.WithMaxWriteBuffer sets it for every port.
 	MaxWriteBuffer int
+	// SendBuffer is whirl's sndbuf= on TCP, TCP6 and UNIX: the kernel send
+	// buffer (SO_SNDBUF) of this port's connections in bytes, as
+	// reactor.WithWriteBufferSize sets it for every port. A small one makes
+	// a peer that does not read show in the server's own accounting sooner.
+	SendBuffer int
+	// ReceiveBuffer is whirl's rcvbuf= on TCP, TCP6 and UNIX: the kernel
+	// receive buffer (SO_RCVBUF), as reactor.WithReadBufferSize sets it.
+	ReceiveBuffer int
 }
 
 // extensions are whirl's own keywords: options of a port that Twisted sets
 // per reactor or not at all.
-var extensions = []string{"reuseport", "idle", "stall", "maxwrite"}
+var extensions = []string{"reuseport", "idle", "stall", "maxwrite", "sndbuf", "rcvbuf"}
 
 // connExtensions are the extensions that apply to a port whose socket
 // whirl does not create (systemd's): the options of its connections.
@@ -315,6 +323,16 @@ func (srv *Server) parseExtensions(p *params) string {
 			return reason
 		}
 	}
+	if v, ok := p.get("sndbuf"); ok {
+		if srv.SendBuffer, reason = parseSize("sndbuf", v); reason != "" {
+			return reason
+		}
+	}
+	if v, ok := p.get("rcvbuf"); ok {
+		if srv.ReceiveBuffer, reason = parseSize("rcvbuf", v); reason != "" {
+			return reason
+		}
+	}
 	return ""
 }
 
@@ -370,6 +388,12 @@ func (s Server) String() string {
 	}
 	if s.MaxWriteBuffer > 0 {
 		b.WriteString(":maxwrite=" + formatSize(s.MaxWriteBuffer))
+	}
+	if s.SendBuffer > 0 {
+		b.WriteString(":sndbuf=" + formatSize(s.SendBuffer))
+	}
+	if s.ReceiveBuffer > 0 {
+		b.WriteString(":rcvbuf=" + formatSize(s.ReceiveBuffer))
 	}
 	return b.String()
 }

@@ -72,6 +72,12 @@ func serverOptions(s endpoint.Server) []Option {
 	if s.MaxWriteBuffer > 0 {
 		opts = append(opts, WithMaxWriteBuffer(s.MaxWriteBuffer))
 	}
+	if s.SendBuffer > 0 {
+		opts = append(opts, WithWriteBufferSize(s.SendBuffer))
+	}
+	if s.ReceiveBuffer > 0 {
+		opts = append(opts, WithReadBufferSize(s.ReceiveBuffer))
+	}
 	if s.Kind == endpoint.UNIX {
 		opts = append(opts, WithUnixLock(s.Lockfile))
 	}
