@@ -3,6 +3,10 @@
 package reactor
 
 import (
+	"bytes"
+	"os"
+	"strconv"
+
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	"golang.org/x/sys/unix"
 )
@@ -91,4 +95,16 @@ func peerCred(fd int) (pid, uid, gid int) {
 		return 0, 0, 0
 	}
 	return int(c.Pid), int(c.Uid), int(c.Gid)
+}
+
+// zombie reports whether pid is a process that exited and was not reaped
+// yet (state Z in /proc/PID/stat).
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// "PID (comm) S ...": the state follows the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
 }

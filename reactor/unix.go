@@ -157,10 +157,11 @@ func lockHeld(name string) bool {
 }
 
 // processAlive reports whether a process with that PID exists (signal 0;
-// EPERM means it exists but belongs to someone else).
+// EPERM means it exists but belongs to someone else) and is not a zombie (a
+// server that crashed a moment ago, not yet reaped by its parent).
 func processAlive(pid int) bool {
 	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !zombie(pid)
 }
 
 // UnixPeer is the RemoteAddr of a connection accepted on a UNIX port: the

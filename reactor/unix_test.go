@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
@@ -187,3 +189,37 @@ type factoryFunc func(net.Addr)
 func (f factoryFunc) BuildProtocol(a net.Addr) protocol.Protocol { f(a); return &echo{} }
 func (factoryFunc) StartFactory()                                {}
 func (factoryFunc) StopFactory()                                 {}
+
+// TestUnixZombieLockIsStale: the lock of a process that exited but was not
+// reaped yet (a crash a moment ago) is stale.
+func TestUnixZombieLockIsStale(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot run a child process: %v", err)
+	}
+	pid := cmd.Process.Pid
+	defer cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			t.Skipf("no /proc: %v", err)
+		}
+		if strings.Contains(string(b), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child never became a zombie")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	path := filepath.Join(t.TempDir(), "z.sock")
+	if err := os.Symlink(strconv.Itoa(pid), path+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	r := reactor.New(reactor.WithLoops(1))
+	running(t, r)
+	if _, err := r.ListenUnix(path, echoFactory(), 0, reactor.WithUnixLock(true)); err != nil {
+		t.Fatalf("listen with a zombie's lock: %v", err)
+	}
+}
