@@ -133,6 +133,7 @@ type connExt struct {
 	prod        transport.Producer // the producer as the loop knows it, unless fProdSelf
 	closeReason error
 	loseReason  error
+	protoErr    bool      // loseReason came from CloseWithError; guarded by conn.mu
 	since       time.Time // last progress of output the kernel refused
 	slowIdx     int32     // index in the loop's slow list
 	lastRead    time.Time
@@ -177,6 +178,7 @@ func (c *conn) open() {
 		return
 	}
 	if p == nil {
+		c.l.st.refused.Add(1)
 		r.log.Debug().Stringer("peer", c.remote).Msg("factory refused connection")
 		c.closeNow(transport.Aborted(errRefused), false)
 		return
@@ -259,11 +261,17 @@ func (c *conn) closeNow(reason error, rst bool) {
 	out := c.outp
 	c.outp = nil
 	x := c.x.Load()
+	protoErr := false
 	if x != nil {
 		x.producer = nil
+		protoErr = x.protoErr
 	}
 	c.mu.Unlock()
+	c.l.st.closed[closeClass(reason, protoErr)].Add(1)
 	c.state.Store(stateClosed)
+	if c.readPaused.Swap(false) {
+		c.l.st.paused.Add(-1) // a PauseProducing racing this close counts itself out
+	}
 	// Out of the table first: the descriptor number may be reused at once.
 	c.l.removeConn(c)
 	fd := int(c.fd)
@@ -274,7 +282,7 @@ func (c *conn) closeNow(reason error, rst bool) {
 	putOut(out)
 	putOut(c.sending)
 	c.sending, c.off = nil, 0
-	c.queued.Store(0)
+	c.setQueued(0)
 	c.l.nconns.Add(-1)
 	if x != nil {
 		if x.idleTimer != nil {
@@ -380,6 +388,7 @@ func (c *conn) finishWriteLocked() {
 		if high, _ := c.watermarks(); int64(c.pendingLocked())+c.queued.Load() > int64(high) {
 			c.mf |= mWPaused
 			if !c.readPaused.Swap(true) {
+				c.l.st.paused.Add(1)
 				c.acts |= actRead
 			}
 		}
@@ -469,7 +478,9 @@ func (c *conn) CloseWithError(err error) {
 		return
 	}
 	reason := transport.Aborted(err)
-	c.ext().loseReason = reason // read by the loop after it takes actLose under c.mu
+	x := c.ext()
+	x.loseReason = reason // read by the loop after it takes actLose under c.mu
+	x.protoErr = true
 	c.r().log.Warn().Stringer("peer", c.remote).AnErr("reason", err).Msg("closing connection: protocol error")
 	c.mu.Unlock()
 	c.LoseConnection()
@@ -560,6 +571,11 @@ func (c *conn) PauseProducing() {
 	if c.readPaused.Swap(true) {
 		return
 	}
+	c.l.st.paused.Add(1)
+	if c.state.Load() == stateClosed && c.readPaused.Swap(false) {
+		c.l.st.paused.Add(-1) // closed meanwhile: closeNow has counted out already
+		return
+	}
 	c.mu.Lock()
 	c.requestLocked(actRead)
 }
@@ -572,6 +588,7 @@ func (c *conn) ResumeProducing() {
 	if !c.readPaused.Swap(false) {
 		return
 	}
+	c.l.st.paused.Add(-1)
 	c.resumed.Store(true)
 	c.mu.Lock()
 	c.requestLocked(actRead)

@@ -259,6 +259,7 @@ func (c *Connector) connect() {
 // inside a dispatch.
 func (c *Connector) connected(fd int, remote net.Addr, registered bool) {
 	l := c.l
+	l.st.connected.Add(1)
 	l.nconns.Add(1)
 	c.r.connStart()
 	cc := newConn(l, c.sp, fd, remote)

@@ -335,7 +335,10 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	if _, err := r.ConnectTCP(context.Background(), addr, f); err != nil {
 		t.Fatal(err)
 	}
-	<-f.made
+	(<-f.made).Write([]byte("ping")) // the echo proves the server runs
+	if got := <-f.got; got != "ping" {
+		t.Fatalf("echo %q", got)
+	}
 	// The server goes away: its connections close, the client retries and is
 	// refused until the server is back.
 	if err := p.StopListening(); err != nil {

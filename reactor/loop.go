@@ -32,6 +32,7 @@ type loop struct {
 	idx    int
 	poller *netpoll.Poller
 	nconns atomic.Int64 // connections assigned to this loop (for balancing)
+	st     loopStats    // counters for Stats
 	tid    atomic.Int64 // the OS thread of the dispatch in progress (see pin), or 0
 
 	runTask  queue.Func // runs a func() task inside a dispatch
@@ -114,6 +115,7 @@ func (l *loop) begin() error {
 	l.started = true
 	pre := l.pre
 	l.pre = nil
+	defer l.startProbe()
 	for _, t := range pre {
 		if l.poller.Trigger(queue.HighPriority, l.runTask, t.fn) != nil {
 			return transport.ErrLoopStopped
@@ -410,6 +412,7 @@ func (l *loop) removeConn(c *conn) {
 func (l *loop) openConn(c *conn) {
 	if err := l.poller.AddRead(&netpoll.PollAttachment{FD: int(c.fd)}, true); err != nil {
 		l.r.log.Warn().Err(err).Stringer("peer", c.remote).Msg("could not register connection; dropped")
+		l.st.closed[ClosedLost].Add(1)
 		unix.Close(int(c.fd))
 		l.nconns.Add(-1)
 		l.r.connDone()

@@ -94,6 +94,7 @@ func (c *conn) flush(bp *[]byte) bool {
 		return true
 	}
 	n, err := writeFD(int(c.fd), buf)
+	c.l.st.bytesOut.Add(int64(n))
 	if n == len(buf) {
 		putOut(bp)
 		return true
@@ -104,7 +105,7 @@ func (c *conn) flush(bp *[]byte) bool {
 		return false
 	}
 	c.sending, c.off = bp, int32(n)
-	c.queued.Store(int64(len(buf) - n))
+	c.setQueued(int64(len(buf) - n))
 	if err := c.setInterest(c.readReg(), true); err != nil {
 		c.pollFailed(err)
 		return false
@@ -118,6 +119,7 @@ func (c *conn) flush(bp *[]byte) bool {
 func (c *conn) writable() {
 	buf := (*c.sending)[c.off:]
 	n, err := writeFD(int(c.fd), buf)
+	c.l.st.bytesOut.Add(int64(n))
 	if err != nil && err != unix.EAGAIN {
 		c.closeNow(transport.Lost(fmt.Errorf("write: %w", err)), false)
 		return
@@ -128,13 +130,13 @@ func (c *conn) writable() {
 	c.ext().since = time.Now() // progress
 	if n < len(buf) {
 		c.off += int32(n)
-		c.queued.Store(int64(len(buf) - n))
+		c.setQueued(int64(len(buf) - n))
 		c.afterOutput()
 		return
 	}
 	putOut(c.sending)
 	c.sending, c.off = nil, 0
-	c.queued.Store(0)
+	c.setQueued(0)
 	c.l.unwatch(c)
 	c.mu.Lock()
 	bp := c.outp
@@ -150,6 +152,14 @@ func (c *conn) writable() {
 		}
 	}
 	c.afterOutput()
+}
+
+// setQueued records the bytes the kernel refused, held in sending, and
+// keeps the loop's Buffered gauge. Loop goroutine.
+func (c *conn) setQueued(n int64) {
+	if old := c.queued.Swap(n); old != n {
+		c.l.st.buffered.Add(n - old)
+	}
 }
 
 // writeFD writes buf, retrying on EINTR; n is never negative.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
@@ -41,6 +42,8 @@ type Port struct {
 	l        *loop       // the loop that accepts for it
 	unix     *unixListen // a UNIX socket's file and lock, or nil
 	cn       *Connector  // set on the stand-in port of a connector's connections
+
+	accepted, acceptErrors atomic.Int64 // for Stats
 
 	mu         sync.Mutex
 	stopped    bool // StopListening was called
@@ -261,6 +264,7 @@ func (p *Port) finishStop() {
 	<-p.done
 	p.r.mu.Lock()
 	delete(p.r.ports, p)
+	p.r.acceptErrorsGone += p.acceptErrors.Load()
 	p.r.mu.Unlock()
 	p.r.factoryStop(p.f)
 	p.r.log.Debug().Stringer("addr", p.addr).Msg("stopped listening")
@@ -351,6 +355,7 @@ func (p *Port) acceptReady() {
 // with the reserved descriptor, so they hear at once instead of hanging.
 // Loop goroutine.
 func (p *Port) acceptFailed(err error) {
+	p.acceptErrors.Add(1)
 	now := time.Now()
 	if p.failingSince.IsZero() {
 		p.failingSince = now
@@ -442,6 +447,8 @@ func (r *Reactor) accepted(p *Port, fd int, sa unix.Sockaddr) {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		remote = sockaddrToTCP(sa)
 	}
+	p.accepted.Add(1)
+	p.l.st.accepted.Add(1)
 	l := r.pickLoop(p.l)
 	l.nconns.Add(1)
 	r.connStart()

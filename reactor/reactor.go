@@ -35,17 +35,19 @@ type Reactor struct {
 	loops   []*loop
 	workers *workerPool
 
-	mu        sync.Mutex
-	running   bool
-	stopping  bool
-	ports     map[*Port]struct{}
-	nextPort  int // ports are spread over the loops round-robin
-	nextConn  int // so are connectors, on a tie of the loops' loads
-	factories map[factory.Factory]int
-	udp       udpState
-	hooks     []func(context.Context) error
-	stopReq   chan struct{} // closed when Stop begins
-	stopped   chan struct{} // closed when Stop ends
+	mu       sync.Mutex
+	running  bool
+	stopping bool
+	ports    map[*Port]struct{}
+	nextPort int // ports are spread over the loops round-robin
+	nextConn int // so are connectors, on a tie of the loops' loads
+
+	acceptErrorsGone int64 // accept errors of ports that stopped, for Stats
+	factories        map[factory.Factory]int
+	udp              udpState
+	hooks            []func(context.Context) error
+	stopReq          chan struct{} // closed when Stop begins
+	stopped          chan struct{} // closed when Stop ends
 
 	connMu sync.Mutex
 	live   int
