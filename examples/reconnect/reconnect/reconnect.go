@@ -64,8 +64,10 @@ type Factory struct {
 	// call.
 	Received func(line []byte)
 
-	// Log gets a line when a connection is made (info), lost or refused,
-	// with the retry that follows (warn). The zero value logs nothing.
+	// Log gets a line when a connection is made (info); lost or refused,
+	// with the retry that follows (warn), or after StopTrying (info); and
+	// when MaxRetries makes the factory give up (error). The zero value logs
+	// nothing.
 	Log zerolog.Logger
 
 	mu       sync.Mutex
@@ -125,8 +127,12 @@ func (f *Factory) note(c factory.Connector, lost bool, reason error) {
 	if lost {
 		what = "connection lost"
 	}
-	if !r.Pending {
-		f.Log.Warn().Stringer("dest", c.Destination()).AnErr("reason", reason).Msg(what + "; not retrying")
+	switch {
+	case !f.Trying(): // StopTrying: a stop asked for, not a failure
+		f.Log.Info().Stringer("dest", c.Destination()).AnErr("reason", reason).Msg(what + "; stopped trying")
+		return
+	case !r.Pending: // MaxRetries
+		f.Log.Error().Stringer("dest", c.Destination()).AnErr("reason", reason).Int("retries", r.Retries).Msg(what + "; giving up")
 		return
 	}
 	f.Log.Warn().Stringer("dest", c.Destination()).AnErr("reason", reason).Int("retry", r.Retries).
