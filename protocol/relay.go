@@ -11,6 +11,12 @@ import "github.com/whirl-go/whirl/transport"
 // A relay reads nothing until it is spliced: ConnectionMade pauses the
 // transport, Splice resumes it. When either side closes, the other is closed
 // cleanly after its output drained.
+//
+// examples/portforward is Twisted's port forwarder on relays: each accepted
+// connection's relay opens an outbound connection (the reactor's
+// ConnectEndpoint) from its ConnectionMade, and the outbound relay splices
+// the two from its own. examples/relay splices accepted connections two by
+// two.
 type Relay struct {
 	Base
 	peer transport.Transport // loop goroutine only

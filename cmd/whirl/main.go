@@ -10,6 +10,8 @@
 //
 //	echo    write back every byte received (Twisted's echoserv.py)
 //	relay   pair connections two by two and relay bytes between them
+//	portforward
+//	        forward each connection to --connect (Twisted's portforward)
 //	chat    line-based chat room (CRLF lines; NICK, /quit)
 //	framedecho
 //	        echo int32, int16, int8 or netstring frames (--framing)
@@ -42,6 +44,7 @@ import (
 	"github.com/whirl-go/whirl/examples/chat/chat"
 	"github.com/whirl-go/whirl/examples/echo/echo"
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
+	"github.com/whirl-go/whirl/examples/portforward/portforward"
 	"github.com/whirl-go/whirl/examples/relay/relay"
 	"github.com/whirl-go/whirl/examples/udpecho/udpecho"
 	"github.com/whirl-go/whirl/internal/cli"
@@ -62,6 +65,7 @@ type command struct {
 var commands = []command{
 	{name: "echo", summary: "write back every byte received (Twisted's echoserv.py)", run: runEcho},
 	{name: "relay", summary: "pair connections two by two and relay bytes between them", run: runRelay},
+	{name: "portforward", summary: "forward each connection to --connect (Twisted's portforward)", run: runPortforward},
 	{name: "chat", summary: "line-based chat room: CRLF lines, NICK <name>, /quit", run: runChat},
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
 	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
@@ -198,6 +202,26 @@ func runRelay(ctx context.Context, env *env, args []string) error {
 		return err
 	}
 	return fl.Serve(ctx, env.logs, &relay.Factory{}, env.ready)
+}
+
+// runPortforward runs the port forwarder, examples/portforward. Its factory
+// needs the reactor that serves it, which fl.Serve does not expose, so
+// portforward.Serve makes the reactor.
+func runPortforward(ctx context.Context, env *env, args []string) error {
+	f := &portforward.Factory{}
+	fl, err := serverFlags(env, "portforward", "tcp:8000", args, f)
+	if err != nil {
+		return err
+	}
+	log, err := cli.NewLogger(env.logs, fl.LogLevel)
+	if err != nil {
+		return err
+	}
+	opts, err := fl.Options()
+	if err != nil {
+		return err
+	}
+	return portforward.Serve(ctx, log, fl.Listen, f, env.ready, opts...)
 }
 
 // runChat runs the line chat, examples/chat.

@@ -497,3 +497,97 @@ func TestBenchBadFlag(t *testing.T) {
 		t.Error("no usage message on stderr")
 	}
 }
+
+func TestPortforward(t *testing.T) {
+	usage := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{"help", []string{"help", "portforward"}, exitOK,
+			[]string{"whirl portforward: forward each connection", "whirl portforward [flags]", "-connect", "-listen", `"tcp:8000"`}, nil},
+		{"no connect", []string{"portforward"}, exitUsage, nil,
+			[]string{"--connect is required", "whirl portforward [flags]"}},
+		{"bad connect", []string{"portforward", "--connect", "udp:127.0.0.1:53"}, exitUsage, nil,
+			[]string{"is for servers only", "whirl portforward [flags]"}},
+		{"bad listen", []string{"portforward", "--connect", "tcp:127.0.0.1:80", "--listen", "udp:53"}, exitUsage, nil,
+			[]string{"not supported"}},
+	}
+	for _, tt := range usage {
+		t.Run(tt.name, func(t *testing.T) {
+			env, stdout, stderr := testEnv(t)
+			if got := runMain(context.Background(), tt.args, env); got != tt.wantCode {
+				t.Errorf("runMain(%q) = %d, want %d", tt.args, got, tt.wantCode)
+			}
+			for _, s := range tt.wantStdout {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout = %q, want it to contain %q", stdout, s)
+				}
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr = %q, want it to contain %q", stderr, s)
+				}
+			}
+		})
+	}
+
+	t.Run("forwards", func(t *testing.T) {
+		// The destination: an echo server of the standard library's.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					_, _ = io.Copy(c, c)
+				}()
+			}
+		}()
+		addr := startServer(t, "portforward", "--listen", "tcp:0:interface=127.0.0.1", "--loops", "2",
+			"--connect", "tcp:host=127.0.0.1:port="+strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")+":timeout=5")
+		c := dialServer(t, addr)
+		want := make([]byte, 1<<20)
+		for i := range want {
+			want[i] = byte(rand.IntN(256))
+		}
+		sent := make(chan error, 1)
+		go func() {
+			_, err := c.Write(want)
+			sent <- err
+		}()
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(c, got); err != nil {
+			t.Fatalf("reading the echo through the forwarder: %v", err)
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Error("the echo through the forwarder differs from what was sent")
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dest := ln.Addr().String()
+		ln.Close()
+		addr := startServer(t, "portforward", "--listen", "127.0.0.1:0", "--connect", dest)
+		c := dialServer(t, addr)
+		if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("read = %d, %v; want EOF once the forwarder could not connect", n, err)
+		}
+	})
+}
