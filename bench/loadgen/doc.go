@@ -6,9 +6,10 @@
 // per second, bytes per second and latency percentiles from a log-bucketed
 // [Histogram]. [RunWhirl] is the same load on whirl's own client
 // (reactor.ConnectTCP, a protocol per connection on a few event loops), so
-// that the client side can be measured too. [Setup] measures how fast connections can be opened, used for
-// one round trip and closed. [Hold] opens many connections and leaves them
-// idle, for measuring a server's memory per connection.
+// that the client side can be measured too. [Setup] measures how fast
+// connections can be opened, used for one round trip and closed. [Hold]
+// opens many connections and leaves them idle, for measuring a server's
+// memory per connection.
 //
 // Every message is a line (see [MinSize] and [Delimiter]) stamped with its
 // sequence number, so line-based servers echo it unchanged and a reordered,
