@@ -173,6 +173,7 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before measuring")
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measurement window")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops of the whirl client (0: GOMAXPROCS)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -183,6 +184,21 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	case *client == loadgen.ClientWhirl && *mode != ModeEcho:
 		fmt.Fprintf(stderr, "bench client: the whirl client runs the echo mode only, not %q\n", *mode)
 		return 2
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(stderr, "bench client:", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "bench client:", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	raiseFileLimit()
 	out := &stdoutLines{w: stdout}
