@@ -65,3 +65,19 @@ func TestClientsReportRatios(t *testing.T) {
 		}
 	}
 }
+
+func TestClientFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"client", "--client", "whirl", "--mode", "setup", "--addr", "127.0.0.1:1"},
+		{"client", "--client", "whirl", "--mode", "idle", "--addr", "127.0.0.1:1"},
+		{"client", "--client", "threads", "--addr", "127.0.0.1:1"},
+		{"run", "--client", "threads"},
+		{"clients", "--servers", "python-twisted"},
+		{"clients", "--scenarios", "setup"},
+	} {
+		var out, errb strings.Builder
+		if code := harness.Main(t.Context(), harness.Command{Path: "/nonexistent"}, args, strings.NewReader(""), &out, &errb); code != 2 {
+			t.Errorf("bench %q: exit status %d, want 2 (stderr %q)", args, code, errb.String())
+		}
+	}
+}
