@@ -34,7 +34,8 @@ type ClientsConfig struct {
 }
 
 // ClientsReport is the outcome of a client comparison: every round, the
-// summaries and the ratios. It is what its JSON output holds.
+// summaries and the ratios. It is what its JSON output holds. Like a
+// Report, it is not safe for concurrent modification.
 type ClientsReport struct {
 	Started   time.Time  `json:"started"`
 	Finished  time.Time  `json:"finished"`
