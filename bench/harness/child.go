@@ -164,6 +164,7 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := flag.NewFlagSet("bench client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	mode := fs.String("mode", ModeEcho, "echo, setup, idle or udp")
+	client := fs.String("client", loadgen.ClientGoroutine, "load generator: goroutine (a goroutine per connection) or whirl (whirl's client; echo mode only)")
 	var cfg loadgen.Config
 	fs.StringVar(&cfg.Addr, "addr", "", "server address host:port")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections (setup: concurrent loops)")
@@ -171,8 +172,33 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.IntVar(&cfg.Depth, "depth", 1, "messages in flight per connection")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before measuring")
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measurement window")
+	fs.IntVar(&cfg.Loops, "loops", 0, "event loops of the whirl client (0: GOMAXPROCS)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	switch {
+	case *client != loadgen.ClientGoroutine && *client != loadgen.ClientWhirl:
+		fmt.Fprintf(stderr, "bench client: unknown client %q (want goroutine or whirl)\n", *client)
+		return 2
+	case *client == loadgen.ClientWhirl && *mode != ModeEcho:
+		fmt.Fprintf(stderr, "bench client: the whirl client runs the echo mode only, not %q\n", *mode)
+		return 2
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(stderr, "bench client:", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "bench client:", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	raiseFileLimit()
 	out := &stdoutLines{w: stdout}
@@ -190,7 +216,11 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	)
 	switch *mode {
 	case ModeEcho:
-		res, err = loadgen.Run(ctx, cfg)
+		if *client == loadgen.ClientWhirl {
+			res, err = loadgen.RunWhirl(ctx, cfg)
+		} else {
+			res, err = loadgen.Run(ctx, cfg)
+		}
 	case ModeSetup:
 		res, err = loadgen.Setup(ctx, cfg)
 	case ModeUDP:

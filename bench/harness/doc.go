@@ -6,6 +6,12 @@
 // medians, ranges, each server's ratio to raw gnet and issue 3's targets as
 // a Markdown table, JSON and an SVG chart.
 //
+// The load generator of the echo scenarios is the goroutine-per-connection
+// client by default, or whirl's own client (Config.Client). [RunClients]
+// (`bench clients`) runs each server with each client in turn and compares
+// the clients' own CPU time per message, which each client process measures
+// over its window.
+//
 // The bench command (bench/main.go) is a thin wrapper around [Main]; the
 // smoke test runs the same code through its own test binary.
 //

@@ -13,11 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whirl-go/whirl/bench/loadgen"
 	"github.com/whirl-go/whirl/bench/python"
 	"github.com/whirl-go/whirl/bench/servers"
 )
 
 const usageText = `usage: bench [run] [flags]       run the benchmark matrix (the default)
+       bench clients [flags]     compare the load generators (goroutine, whirl) per server
        bench report --in FILE    print and redraw a results.json (--out DIR)
        bench server [flags]      run one echo server (used by run)
        bench client [flags]      run one load against a server (used by run)
@@ -43,6 +45,8 @@ func Main(ctx context.Context, self Command, args []string, stdin io.Reader, std
 			return clientMain(ctx, args[1:], stdin, stdout, stderr)
 		case "report":
 			return reportMain(args[1:], stdout, stderr)
+		case "clients":
+			return clientsMain(ctx, self, args[1:], stdout, stderr)
 		case "run":
 			args = args[1:]
 		}
@@ -78,6 +82,8 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	fs.StringVar(&cfg.Python, "python", "/usr/bin/python3", `interpreter for the Python servers (they run when it imports twisted / tornado; "" skips them)`)
 	fs.StringVar(&cfg.CPUProfileDir, "cpuprofile-dir", "", "write a CPU profile of every Go server cell into this directory")
 	fs.StringVar(&cfg.MemProfileDir, "memprofile-dir", "", "write a heap profile of every Go server cell into this directory (forces a GC before the idle reading)")
+	fs.StringVar(&cfg.Client, "client", loadgen.ClientGoroutine, "load generator of the echo scenarios: goroutine (a goroutine per connection) or whirl (whirl's own client, reactor.ConnectTCP); setup and idle always use goroutine")
+	fs.IntVar(&cfg.ClientLoops, "client-loops", 0, "event loops of the whirl client (0: GOMAXPROCS of the client process, which follows --client-cpus)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -87,6 +93,10 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "bench: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
+		return 2
+	}
+	if cfg.Client != loadgen.ClientGoroutine && cfg.Client != loadgen.ClientWhirl {
+		fmt.Fprintf(stderr, "bench: unknown client %q (want goroutine or whirl)\n", cfg.Client)
 		return 2
 	}
 	cfg.Self = self

@@ -44,6 +44,10 @@ type Settings struct {
 	ClientCPUs   string `json:"client_cpus,omitempty"`
 	StdlibBuffer int    `json:"stdlib_buffer"`
 	Nice         int    `json:"nice,omitempty"`
+	// Client is the load generator of the echo scenarios when it is not
+	// the goroutine client; ClientLoops its event loops (0: GOMAXPROCS).
+	Client      string `json:"client,omitempty"`
+	ClientLoops int    `json:"client_loops,omitempty"`
 }
 
 func settingsOf(cfg Config) Settings {
@@ -51,10 +55,14 @@ func settingsOf(cfg Config) Settings {
 	if buf <= 0 {
 		buf = servers.DefaultStdlibBuffer
 	}
-	return Settings{
+	st := Settings{
 		Rounds: cfg.Rounds, Warmup: cfg.Warmup.String(), Duration: cfg.Duration.String(),
 		Loops: cfg.Loops, ServerCPUs: cfg.ServerCPUs, ClientCPUs: cfg.ClientCPUs, StdlibBuffer: buf, Nice: cfg.Nice,
 	}
+	if cfg.Client != "" && cfg.Client != loadgen.ClientGoroutine {
+		st.Client, st.ClientLoops = cfg.Client, cfg.ClientLoops
+	}
+	return st
 }
 
 // Cell is one server under one scenario, over every round.
@@ -117,6 +125,9 @@ func (r *Round) brief(sc Scenario) string {
 	s := fmt.Sprintf("%s/s  p99 %s", count(r.Client.PerSec), dur(r.Client.P99))
 	if r.Client.Messages > 0 {
 		s += fmt.Sprintf("  server %s CPU/msg", dur(r.ServerCPU/time.Duration(r.Client.Messages)))
+		if r.Client.ClientCPU > 0 {
+			s += fmt.Sprintf("  client %s CPU/msg", dur(r.Client.ClientCPU/time.Duration(r.Client.Messages)))
+		}
 	}
 	if sc.Mode == ModeUDP {
 		s += fmt.Sprintf("  lost %d", r.Client.Lost)
@@ -394,6 +405,10 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Run: %d rounds, interleaved; %s warm-up + %s measured per cell; %s; event loops: %s.\n",
 		st.Rounds, st.Warmup, st.Duration, pin, loops)
+	if st.Client != "" {
+		fmt.Fprintf(&b, "Load generator of the echo scenarios: the %s client (%s); setup and idle: the goroutine client.\n",
+			st.Client, loopsOf(st.ClientLoops))
+	}
 	if m.LoadStart != "" {
 		fmt.Fprintf(&b, "Load average (1, 5, 15 min) at the start: %s; at the end: %s.\n", m.LoadStart, m.LoadEnd)
 	}
@@ -473,6 +488,14 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// loopsOf describes a number of event loops, 0 being GOMAXPROCS.
+func loopsOf(n int) string {
+	if n > 0 {
+		return fmt.Sprintf("%d event loops", n)
+	}
+	return "event loops: GOMAXPROCS"
 }
 
 func orAll(cpus string) string {

@@ -152,6 +152,13 @@ type Config struct {
 	Nice int
 	// Python is the interpreter for the Python servers.
 	Python string
+	// Client is the load generator of the echo scenarios:
+	// loadgen.ClientGoroutine ("" means it too) or loadgen.ClientWhirl.
+	// Setup and idle scenarios always use the goroutine client.
+	Client string
+	// ClientLoops is the whirl client's event loops (0: the client
+	// process's GOMAXPROCS, which follows --client-cpus).
+	ClientLoops int
 	// Self starts this program's `server` and `client` subcommands.
 	Self Command
 	// CPUProfileDir, if not "", receives a CPU profile of every Go server
@@ -318,10 +325,14 @@ func serverArgv(cfg *Config, scriptDir string, sc Scenario, kind string, round i
 
 func clientArgv(cfg *Config, sc Scenario, addr string) []string {
 	argv := append([]string{cfg.Self.Path}, cfg.Self.Args...)
-	return append(argv, "client",
+	argv = append(argv, "client",
 		"--mode", sc.Mode, "--addr", addr,
 		"--conns", strconv.Itoa(sc.Conns), "--size", strconv.Itoa(sc.Size), "--depth", strconv.Itoa(max(sc.Depth, 1)),
 		"--warmup", cfg.Warmup.String(), "--duration", cfg.Duration.String())
+	if sc.Mode == ModeEcho && cfg.Client == loadgen.ClientWhirl {
+		argv = append(argv, "--client", loadgen.ClientWhirl, "--loops", strconv.Itoa(cfg.ClientLoops))
+	}
+	return argv
 }
 
 // serverProbe reads what the harness measures of a server process.

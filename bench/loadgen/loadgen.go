@@ -69,8 +69,12 @@ type Config struct {
 	// some then counts as an error. 0 means 5 s.
 	DrainTimeout time.Duration
 	// OnPhase, if not nil, is called as the measurement window opens and
-	// closes, on the goroutine that called Run or Setup.
+	// closes, on the goroutine that called Run, RunWhirl or Setup.
 	OnPhase func(Phase)
+	// Loops is the number of event loops of RunWhirl's reactor; 0 means
+	// GOMAXPROCS. Run, Setup and Hold (a goroutine per connection) do not
+	// use it.
+	Loops int
 }
 
 func (cfg *Config) check(needDuration bool) error {
@@ -155,6 +159,18 @@ type Result struct {
 	// Lost counts UDP datagrams sent and never echoed (RunUDP): dropped by
 	// a socket buffer on either side. Not a failure of OK.
 	Lost int64 `json:"lost,omitempty"`
+	// Client names the load generator: ClientGoroutine (Run, Setup, Hold)
+	// or ClientWhirl (RunWhirl).
+	Client string `json:"client,omitempty"`
+	// ClientCPU is the CPU time (user + system, every thread) the process
+	// running the generator used during the window, from
+	// getrusage(RUSAGE_SELF). It is the generator's own cost only when
+	// nothing else runs in that process (the bench's client subcommand);
+	// 0 where it could not be read, and for Hold.
+	ClientCPU time.Duration `json:"client_cpu_ns"`
+	// ClientMallocs is the number of heap allocations the process made
+	// during the window (runtime.MemStats.Mallocs), with the same caveat.
+	ClientMallocs uint64 `json:"client_mallocs"`
 }
 
 // OK reports whether every echo matched, nothing failed and every
@@ -186,6 +202,9 @@ type run struct {
 	phase atomic.Int32
 	// drainOver is set when Run stops waiting for the echoes in flight.
 	drainOver atomic.Bool
+	// usage is what the process used during the window; written by
+	// window, read once it returned.
+	usage usage
 
 	mu       sync.Mutex
 	errs     int64
@@ -229,6 +248,7 @@ func (g *run) window(ctx context.Context) (time.Duration, error) {
 		g.phase.Store(phaseStop)
 		return 0, err
 	}
+	u0 := readUsage()
 	start := time.Now()
 	g.phase.Store(phaseMeasure)
 	if g.cfg.OnPhase != nil {
@@ -237,6 +257,7 @@ func (g *run) window(ctx context.Context) (time.Duration, error) {
 	err := sleep(g.cfg.Duration)
 	g.phase.Store(phaseStop)
 	elapsed := time.Since(start)
+	g.usage = readUsage().sub(u0)
 	if g.cfg.OnPhase != nil {
 		g.cfg.OnPhase(PhaseEnd)
 	}
@@ -339,7 +360,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	<-drained
 
-	res := Result{Mode: "echo", Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
+	res := Result{Mode: "echo", Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
 	tallies := make([]*tally, len(workers))
 	for i, w := range workers {
 		tallies[i] = &w.tally
@@ -367,6 +388,7 @@ func (r *Result) collect(tallies []*tally, g *run) {
 		}
 	}
 	r.Errors, r.Mismatches, r.FirstError = g.errs, g.mismatch, g.first
+	r.ClientCPU, r.ClientMallocs = g.usage.cpu, g.usage.mallocs
 	r.finish(&h)
 }
 
@@ -493,7 +515,7 @@ func Setup(ctx context.Context, cfg Config) (Result, error) {
 	cancel()
 	wg.Wait()
 
-	res := Result{Mode: "setup", Conns: cfg.Conns, Size: cfg.Size, Elapsed: elapsed}
+	res := Result{Mode: "setup", Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size, Elapsed: elapsed}
 	tallies := make([]*tally, len(workers))
 	for i, w := range workers {
 		tallies[i] = &w.tally
@@ -585,7 +607,7 @@ func Hold(ctx context.Context, cfg Config) (*Held, error) {
 		return nil, err
 	}
 	g := &run{cfg: cfg, epoch: time.Now()}
-	h := &Held{conns: conns, Result: Result{Mode: "idle", Conns: cfg.Conns, Size: cfg.Size}}
+	h := &Held{conns: conns, Result: Result{Mode: "idle", Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size}}
 	sem := make(chan struct{}, cfg.dialConcurrency())
 	var (
 		wg       sync.WaitGroup

@@ -133,13 +133,17 @@ func equalPhases(a, b []loadgen.Phase) bool {
 	return true
 }
 
-func TestRunCatchesBadEchoes(t *testing.T) {
-	tests := []struct {
-		name  string
-		depth int
-		want  string // in FirstError
-		f     func(total int, p []byte) []byte
-	}{
+// badEcho is a server fault that a client must catch.
+type badEcho struct {
+	name  string
+	depth int
+	want  string // in FirstError
+	f     func(total int, p []byte) []byte
+}
+
+// badEchoes are the faults both clients are tested against.
+func badEchoes() []badEcho {
+	return []badEcho{
 		{"one byte changed", 1, "mismatch", func(total int, p []byte) []byte {
 			if i := 1000 - total; i >= 0 && i < len(p) {
 				p[i] ^= 0x20
@@ -171,6 +175,10 @@ func TestRunCatchesBadEchoes(t *testing.T) {
 			return p
 		}},
 	}
+}
+
+func TestRunCatchesBadEchoes(t *testing.T) {
+	tests := badEchoes()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := server(t, echo(tt.f))

@@ -1,0 +1,4 @@
+package harness
+
+// Internals of the client comparison for the external tests.
+var SummarizeClients = (*ClientsReport).summarize
