@@ -171,7 +171,14 @@ func parseIP(host string) *net.IPAddr {
 // one, or a retry after a failure or a loss. It does nothing while an
 // attempt is under way or a connection is up, or after Stop began. Any
 // goroutine.
-func (c *Connector) Connect() { c.run(c.connect) }
+func (c *Connector) Connect() {
+	c.l.dialing.Add(1) // counted out by connect, or when the attempt ends
+	if c.l.onLoop() {
+		c.connect()
+	} else if c.l.submit(c.connect) != nil {
+		c.l.dialing.Add(-1) // the loop stopped
+	}
+}
 
 // Disconnect closes the connection (LoseConnection) or abandons the
 // attempt in progress (as StopConnecting). Any goroutine.
@@ -227,6 +234,7 @@ func (c *Connector) addrString() string {
 // connect starts an attempt. Loop goroutine.
 func (c *Connector) connect() {
 	if c.state != csDisconnected {
+		c.l.dialing.Add(-1)
 		return
 	}
 	r := c.r
@@ -235,6 +243,7 @@ func (c *Connector) connect() {
 	if !stopping && !c.started {
 		if err := r.factoryStart(c.cf); err != nil {
 			r.mu.Unlock()
+			c.l.dialing.Add(-1)
 			r.log.Warn().Str("addr", c.addrString()).Err(err).Msg("StartFactory failed; not connecting")
 			return
 		}
@@ -242,6 +251,7 @@ func (c *Connector) connect() {
 	}
 	r.mu.Unlock()
 	if stopping {
+		c.l.dialing.Add(-1)
 		r.log.Debug().Str("addr", c.addrString()).Msg("reactor stopping; not connecting")
 		return
 	}

@@ -216,6 +216,9 @@ func (a *attempt) ready(ev netpoll.IOEvent, flags netpoll.IOFlags) {
 // shut closes the socket when the loop stops with the attempt in progress.
 // Loop goroutine.
 func (a *attempt) shut() {
+	if !a.done {
+		a.c.l.dialing.Add(-1)
+	}
 	a.done = true
 	a.release(true)
 }
@@ -242,6 +245,7 @@ func (a *attempt) finish() {
 		return
 	}
 	a.done = true
+	a.c.l.dialing.Add(-1)
 	delete(a.c.l.attempts, a)
 	if a.timer != nil {
 		a.timer.Stop()

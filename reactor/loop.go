@@ -28,12 +28,13 @@ const maxReadsPerEvent = 16
 // goroutine locked to its OS thread, and whirl's state for it. It implements
 // transport.Loop.
 type loop struct {
-	r      *Reactor
-	idx    int
-	poller *netpoll.Poller
-	nconns atomic.Int64 // connections assigned to this loop (for balancing)
-	st     loopStats    // counters for Stats
-	tid    atomic.Int64 // the OS thread of the dispatch in progress (see pin), or 0
+	r       *Reactor
+	idx     int
+	poller  *netpoll.Poller
+	nconns  atomic.Int64 // connections assigned to this loop (for balancing)
+	dialing atomic.Int64 // connect attempts asked of this loop, not yet ended (for balancing)
+	st      loopStats    // counters for Stats
+	tid     atomic.Int64 // the OS thread of the dispatch in progress (see pin), or 0
 
 	runTask  queue.Func // runs a func() task inside a dispatch
 	openTask queue.Func // opens a *conn handed over by another loop's acceptor

@@ -466,16 +466,22 @@ func (r *Reactor) accepted(p *Port, fd int, sa unix.Sockaddr) {
 	}
 }
 
-// pickLoop returns the loop with the fewest connections, home on a tie.
+// pickLoop returns the loop with the fewest connections and connect
+// attempts in progress, home on a tie.
 func (r *Reactor) pickLoop(home *loop) *loop {
-	best := home
+	best, load := home, home.load()
 	for _, l := range r.loops {
-		if l.nconns.Load() < best.nconns.Load() {
-			best = l
+		if n := l.load(); n < load {
+			best, load = l, n
 		}
 	}
 	return best
 }
+
+// load is what balancing counts of a loop: its connections and the connect
+// attempts asked of it that have not ended (a burst of connectors made at
+// once spreads over the loops before any of them connected). Any goroutine.
+func (l *loop) load() int64 { return l.nconns.Load() + l.dialing.Load() }
 
 // sockaddrToAddr converts a socket's own address: TCP or UNIX.
 func sockaddrToAddr(sa unix.Sockaddr) net.Addr {
