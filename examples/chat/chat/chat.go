@@ -540,6 +540,10 @@ func (c *Chat) resume() {
 	if !c.flush() {
 		return
 	}
+	// Reading first: the line receiver does not split while its transport
+	// is paused. Nothing is read before this callback returns, and data that
+	// arrives while the stash is not empty goes behind it (DataReceived).
+	c.Transport().ResumeProducing()
 	for c.stashOff < len(c.stash) {
 		n := min(c.slice(), len(c.stash)-c.stashOff)
 		data := c.stash[c.stashOff : c.stashOff+n]
@@ -553,7 +557,6 @@ func (c *Chat) resume() {
 		c.stash = nil
 	}
 	c.stash, c.stashOff = c.stash[:0], 0
-	c.Transport().ResumeProducing()
 }
 
 // maxStash is the largest stash buffer kept for reuse once empty.
