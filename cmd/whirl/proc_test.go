@@ -97,7 +97,8 @@ func (p *process) log() string {
 	return p.raw.String()
 }
 
-// waitLine waits for n log lines with message msg and returns them.
+// waitLine waits for n log lines with message msg, above debug level (the
+// reactor's own debug lines reuse some messages), and returns them.
 func (p *process) waitLine(msg string, n int, timeout time.Duration) []map[string]any {
 	p.t.Helper()
 	deadline := time.After(timeout)
@@ -105,7 +106,7 @@ func (p *process) waitLine(msg string, n int, timeout time.Duration) []map[strin
 		var found []map[string]any
 		p.mu.Lock()
 		for _, l := range p.lines {
-			if l["message"] == msg {
+			if l["message"] == msg && l["level"] != "debug" {
 				found = append(found, l)
 			}
 		}
