@@ -137,6 +137,7 @@ func (fl *Flags) serveProcesses(ctx context.Context, log zerolog.Logger, logOut 
 		select {
 		case <-ctx.Done():
 			stopAll()
+			log.Info().Int("processes", fl.Processes).Msg("stopped")
 			return nil
 		case e := <-exits:
 			delete(running, e.c)
