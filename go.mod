@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/panjf2000/gnet/v2 v2.9.7
+	github.com/pires/go-proxyproto v0.15.0
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/sys v0.30.0
 )

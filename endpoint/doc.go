@@ -15,6 +15,7 @@
 //	endpoint  = type { ":" argument }
 //	argument  = value | keyword "=" value
 //	type      = "tcp" | "tcp6" | "unix" | "udp" | "systemd"  (any case)
+//	server    = [ "haproxy:" ] endpoint                      (any case)
 //
 // An argument is a value, given by position, or keyword=value; the first
 // unescaped "=" ends the keyword and later ones belong to the value. A
@@ -56,6 +57,14 @@
 //	systemd:domain=INET:index=0              Systemd  tcp      (none)           positional: domain, index, name
 //	systemd:domain=UNIX:name=app             Systemd  unix     (none)           LISTEN_FDNAMES
 //	127.0.0.1:8000, [::1]:0, :8000           TCP      tcp      as given
+//	haproxy:tcp:8080:interface=10.0.0.5      TCP      tcp      10.0.0.5:8080    HAProxy set: PROXY protocol
+//	haproxy:unix:/run/app.sock               UNIX     unix     /run/app.sock    HAProxy set
+//
+// The prefix "haproxy:" before any stream server endpoint (not udp) is
+// Twisted's haproxy endpoint: [Server.HAProxy] is set, and the reactor reads
+// a PROXY protocol header (v1 or v2) at the start of every connection before
+// the factory builds its protocol, which then sees the client's address
+// (package haproxy).
 //
 // The parameters are Twisted's: port (0 to 65535; 0 lets the system pick),
 // interface (an IP address or a host name; tcp6 refuses IPv4), backlog (1

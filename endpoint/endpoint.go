@@ -91,6 +91,7 @@ var typeNames = map[string]bool{
 	"unix":    true,
 	"udp":     true,
 	"systemd": true,
+	"haproxy": true, // servers only; ParseServer reads the prefix before split
 	"ssl":     false,
 	"tls":     false,
 	"stdio":   false,

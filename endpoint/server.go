@@ -100,6 +100,13 @@ type Server struct {
 	// ReceiveBuffer is whirl's rcvbuf= on TCP, TCP6 and UNIX: the kernel
 	// receive buffer (SO_RCVBUF), as reactor.WithReadBufferSize sets it.
 	ReceiveBuffer int
+
+	// HAProxy is the "haproxy:" prefix ("haproxy:tcp:8080",
+	// "haproxy:unix:/run/app.sock"), Twisted's haproxy endpoint: every
+	// connection starts with a PROXY protocol header (v1 or v2), which the
+	// reactor reads before the factory builds the protocol (package
+	// haproxy). The other fields are those of the endpoint after the prefix.
+	HAProxy bool
 }
 
 // extensions are whirl's own keywords: options of a port that Twisted sets
@@ -132,6 +139,9 @@ var serverSchemas = map[string]*schema{
 func ParseServer(s string) (Server, error) {
 	if s == "" {
 		return Server{}, syntaxError(s, "empty address")
+	}
+	if inner, ok := cutHAProxy(s); ok {
+		return parseHAProxy(s, inner)
 	}
 	typ, reason := split(s)
 	if reason != "" {
@@ -345,6 +355,13 @@ func (srv *Server) parseExtensions(p *params) string {
 // are not read), and is empty for a Kind that is none of the types. Any
 // goroutine may call it.
 func (s Server) String() string {
+	if s.HAProxy {
+		s.HAProxy = false
+		if inner := s.String(); inner != "" {
+			return haproxyPrefix + inner
+		}
+		return ""
+	}
 	var b strings.Builder
 	b.WriteString(s.Kind.String())
 	switch s.Kind {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/haproxy"
 )
 
 // ErrNoSystemdSocket is returned by Listen for a systemd: endpoint when the
@@ -23,8 +24,9 @@ var ErrNoSystemdSocket = errors.New("reactor: no such socket passed by systemd")
 // Listen listens on an endpoint string (Twisted's serverFromString syntax,
 // read by endpoint.ParseServer: "tcp:8080", "tcp:0:interface=127.0.0.1",
 // "tcp6:8080:interface=\:\:1", "unix:/run/app.sock:mode=660",
-// "systemd:domain=INET:index=0", or a plain "host:port") and serves it with
-// f. opts apply first, then the options the string gives (backlog=,
+// "systemd:domain=INET:index=0", or a plain "host:port"; any stream one
+// after "haproxy:", such as "haproxy:tcp:8080", for connections that start
+// with a PROXY protocol header) and serves it with f. opts apply first, then the options the string gives (backlog=,
 // reuseport=, idle=, stall=, maxwrite=, lockfile=), which override them for
 // this port. A udp: endpoint needs a datagram protocol, not a factory: use
 // ListenUDP. Any goroutine.
@@ -36,8 +38,15 @@ func (r *Reactor) Listen(desc string, f factory.Factory, opts ...Option) (*Port,
 	return r.ListenEndpoint(s, f, opts...)
 }
 
-// ListenEndpoint is Listen with a parsed endpoint. Any goroutine.
+// ListenEndpoint is Listen with a parsed endpoint. An endpoint with HAProxy
+// set serves f behind haproxy.Wrap: its protocols are built once each
+// connection's PROXY header is read, with the client's address. Any
+// goroutine.
 func (r *Reactor) ListenEndpoint(s endpoint.Server, f factory.Factory, opts ...Option) (*Port, error) {
+	if s.HAProxy && f != nil {
+		s.HAProxy = false
+		return r.ListenEndpoint(s, haproxy.Wrap(f), opts...)
+	}
 	opts = append(opts[:len(opts):len(opts)], serverOptions(s)...)
 	switch s.Kind {
 	case endpoint.TCP:

@@ -20,7 +20,10 @@
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //
 // Every server command takes --listen (Twisted's endpoint syntax, such as
-// tcp:8000:interface=127.0.0.1, or host:port), --log-level and --loops. It
+// tcp:8000:interface=127.0.0.1, haproxy:tcp:8000 behind a proxy sending the
+// PROXY protocol, or host:port), --log-level, --loops and --processes (N
+// processes sharing a tcp port with SO_REUSEPORT, as Tornado's
+// TCPServer.start(N); see docs/deploy.md). It
 // logs to stderr, readable on a terminal and JSON otherwise, and stops
 // gracefully on SIGINT or SIGTERM.
 //

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -184,6 +185,12 @@ type Flags struct {
 	// MaxPerIP bounds the open connections of one peer address
 	// (--max-per-ip; 0: no bound).
 	MaxPerIP int
+	// Processes is the number of processes that serve the --listen port
+	// together, sharing it with SO_REUSEPORT (--processes; 0 or 1: this
+	// process alone). See Serve.
+	Processes int
+
+	args *[]string // what ParseServerFlags parsed, for --processes (a pointer keeps Flags comparable)
 }
 
 // Register defines --listen (default listen), --log-level (default
@@ -193,13 +200,14 @@ type Flags struct {
 // [DefaultMaxConnections], [DefaultMaxPerIP]) on fs, storing their values in
 // fl. Any goroutine.
 func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
-	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], systemd:domain=INET:index=0, or host:port")
+	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], systemd:domain=INET:index=0, or host:port; haproxy: before any of them reads a PROXY protocol header first")
 	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
 	fs.IntVar(&fl.Loops, "loops", 0, "`number` of event loops (0: one per CPU, 1: Twisted's single-threaded model)")
 	fs.DurationVar(&fl.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "close a connection that sent nothing for this `duration` (0: never)")
 	fs.DurationVar(&fl.WriteStallTimeout, "write-stall-timeout", DefaultWriteStallTimeout, "abort a connection whose output made no progress for this `duration` (0: never)")
 	fs.IntVar(&fl.MaxConnections, "max-connections", DefaultMaxConnections, "close new connections beyond this `number` open (0: no limit)")
 	fs.IntVar(&fl.MaxPerIP, "max-per-ip", DefaultMaxPerIP, "close new connections of a peer address that has this `number` open (0: no limit)")
+	fs.IntVar(&fl.Processes, "processes", 1, "run this `number` of processes sharing the tcp port (SO_REUSEPORT), each with --loops loops; crashed ones are restarted")
 }
 
 // ErrLimit means a timeout or a connection limit is negative.
@@ -226,13 +234,17 @@ func (fl *Flags) Wrap(f factory.Factory) factory.Factory {
 // timeout or limit (wrapping [ErrLimit]). Commands call it after parsing their flags to
 // report a bad value as a usage error. Any goroutine.
 func (fl *Flags) Check() error {
-	if _, err := parseListen(fl.Listen); err != nil {
+	srv, err := parseListen(fl.Listen)
+	if err != nil {
+		return err
+	}
+	if err := fl.checkProcesses(srv); err != nil {
 		return err
 	}
 	if _, err := parseLevel(fl.LogLevel); err != nil {
 		return err
 	}
-	_, err := fl.Options()
+	_, err = fl.Options()
 	return err
 }
 
@@ -262,6 +274,14 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 // Serve makes the logger the flags ask for, writing to logOut (normally
 // os.Stderr), and serves f on the --listen address with ServeReady until
 // ctx is done; ready may be nil. Any goroutine; it blocks.
+//
+// With --processes N (N > 1, a tcp or tcp6 address) it serves nothing
+// itself: like Tornado's TCPServer.start(N), it runs this program N times
+// again, with the same flags, --processes=1 and reuseport=1 on the listen
+// address (so each copy has its own listener and the kernel spreads the
+// connections), restarts a copy that crashes, and stops them all
+// gracefully (SIGTERM) when ctx is done. It needs the flags parsed by
+// ParseServerFlags from this program's own command line.
 func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, ready func(net.Addr)) error {
 	log, err := NewLogger(logOut, fl.LogLevel)
 	if err != nil {
@@ -271,7 +291,17 @@ func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, 
 	if err != nil {
 		return err
 	}
-	return ServeReady(ctx, log, fl.Listen, fl.Wrap(f), ready, opts...)
+	if fl.Processes > 1 {
+		srv, err := parseListen(fl.Listen)
+		if err == nil {
+			err = fl.checkProcesses(srv)
+		}
+		if err != nil {
+			return err
+		}
+		return fl.serveProcesses(ctx, log, logOut, srv, ready)
+	}
+	return ServeReady(ctx, log, fl.Listen, fl.Wrap(f), childReady(ready), opts...)
 }
 
 // Extra is a server's own flags beyond Flags: the examples' factories
@@ -299,7 +329,8 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // a Check refuses, or an argument left over (printed with fs.Usage).
 // Any goroutine.
 func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...Extra) (*Flags, error) {
-	var fl Flags
+	parsed := slices.Clone(args)
+	fl := Flags{args: &parsed}
 	fl.Register(fs, listen)
 	for _, x := range extras {
 		x.RegisterFlags(fs)

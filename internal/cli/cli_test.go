@@ -119,7 +119,7 @@ func TestFlags(t *testing.T) {
 		{"udp not served", []string{"--listen", "udp:53"}, withDefaults(cli.Flags{Listen: "udp:53", LogLevel: "info"}), endpoint.ErrUnsupported},
 		{"unix", []string{"--listen", "unix:/tmp/x.sock"}, withDefaults(cli.Flags{Listen: "unix:/tmp/x.sock", LogLevel: "info"}), nil},
 		{"limits", []string{"--idle-timeout", "0", "--write-stall-timeout", "10s", "--max-connections", "5", "--max-per-ip", "0"},
-			cli.Flags{Listen: "tcp:8000", LogLevel: "info", WriteStallTimeout: 10 * time.Second, MaxConnections: 5}, nil},
+			cli.Flags{Listen: "tcp:8000", LogLevel: "info", WriteStallTimeout: 10 * time.Second, MaxConnections: 5, Processes: 1}, nil},
 		{"negative limit", []string{"--max-per-ip", "-1"}, func() cli.Flags {
 			f := withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info"})
 			f.MaxPerIP = -1
@@ -158,6 +158,7 @@ func withDefaults(f cli.Flags) cli.Flags {
 	f.WriteStallTimeout = cli.DefaultWriteStallTimeout
 	f.MaxConnections = cli.DefaultMaxConnections
 	f.MaxPerIP = cli.DefaultMaxPerIP
+	f.Processes = 1
 	return f
 }
 

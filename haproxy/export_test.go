@@ -1,0 +1,4 @@
+package haproxy
+
+// HeaderLen exposes headerLen to the external tests.
+var HeaderLen = headerLen
