@@ -70,6 +70,7 @@ var commands = []command{
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
 	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
+	{name: "version", summary: "print whirl's version", run: runVersion},
 }
 
 // env is what a command gets from the process.
@@ -171,7 +172,9 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "\t%-*s    %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nUse \"whirl help <command>\" for a command's flags.\n"+
-		"Servers stop gracefully on SIGINT or SIGTERM.\n")
+		"Servers stop gracefully on SIGINT or SIGTERM, and restart without downtime\n"+
+		"on SIGHUP when run with --pid-file (docs/operations.md).\n"+
+		exitStatuses)
 }
 
 // serverFlags parses a server command's flags with cli.ParseServerFlags, on
@@ -181,7 +184,7 @@ func serverFlags(env *env, name, listen string, args []string, extras ...cli.Ext
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: whirl %s [flags]\n\nFlags:\n", name)
-		fs.PrintDefaults()
+		cli.PrintDefaults(fs)
 	}
 	return cli.ParseServerFlags(fs, args, listen, extras...)
 }
@@ -213,7 +216,7 @@ func runPortforward(ctx context.Context, env *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := cli.NewLogger(env.logs, fl.LogLevel)
+	log, err := fl.Logger(env.logs)
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,11 @@ func Serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Fac
 // returns nil after a stop caused by ctx, and otherwise the error that kept
 // it from listening or running. Any goroutine; it blocks.
 func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, ready func(net.Addr), opts ...reactor.Option) error {
+	return serve(ctx, log, listen, f, hooks{ready: ready}, opts)
+}
+
+// serve is ServeReady with the hooks of the operations flags (ops.go).
+func serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, h hooks, opts []reactor.Option) error {
 	srv, err := parseListen(listen)
 	if err != nil {
 		return err
@@ -104,14 +109,12 @@ func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factor
 	all := append(opts[:len(opts):len(opts)], reactor.WithLogger(log))
 	r := reactor.New(all...)
 
-	port, err := r.ListenEndpoint(srv, f)
+	port, err := h.listenOn(r, srv, f)
 	if err != nil {
 		return fmt.Errorf("cli: listen on %s: %w", listen, err)
 	}
 	log.Info().Str("addr", port.Addr().String()).Str("listen", listen).Msg("listening")
-	if ready != nil {
-		ready(port.Addr())
-	}
+	h.listened(r, port)
 
 	start := time.Now()
 	err = r.Run(ctx)
@@ -184,6 +187,9 @@ type Flags struct {
 	// MaxPerIP bounds the open connections of one peer address
 	// (--max-per-ip; 0: no bound).
 	MaxPerIP int
+	// Ops are --log-format, --metrics, --pid-file and --stop-timeout
+	// (ops.go).
+	Ops
 }
 
 // Register defines --listen (default listen), --log-level (default
@@ -200,6 +206,7 @@ func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
 	fs.DurationVar(&fl.WriteStallTimeout, "write-stall-timeout", DefaultWriteStallTimeout, "abort a connection whose output made no progress for this `duration` (0: never)")
 	fs.IntVar(&fl.MaxConnections, "max-connections", DefaultMaxConnections, "close new connections beyond this `number` open (0: no limit)")
 	fs.IntVar(&fl.MaxPerIP, "max-per-ip", DefaultMaxPerIP, "close new connections of a peer address that has this `number` open (0: no limit)")
+	fl.Ops.register(fs)
 }
 
 // ErrLimit means a timeout or a connection limit is negative.
@@ -252,10 +259,14 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 	case fl.MaxPerIP < 0:
 		return nil, fmt.Errorf("%w: --max-per-ip %d", ErrLimit, fl.MaxPerIP)
 	}
+	if err := fl.checkOps(); err != nil {
+		return nil, err
+	}
 	return []reactor.Option{
 		reactor.WithLoops(fl.Loops),
 		reactor.WithReadIdleTimeout(fl.IdleTimeout),
 		reactor.WithWriteStallTimeout(fl.WriteStallTimeout),
+		reactor.WithStopTimeout(fl.StopTimeout),
 	}, nil
 }
 
@@ -263,7 +274,7 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 // os.Stderr), and serves f on the --listen address with ServeReady until
 // ctx is done; ready may be nil. Any goroutine; it blocks.
 func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, ready func(net.Addr)) error {
-	log, err := NewLogger(logOut, fl.LogLevel)
+	log, err := fl.Logger(logOut)
 	if err != nil {
 		return err
 	}
@@ -271,7 +282,7 @@ func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, 
 	if err != nil {
 		return err
 	}
-	return ServeReady(ctx, log, fl.Listen, fl.Wrap(f), ready, opts...)
+	return fl.run(ctx, log, f, ready, opts)
 }
 
 // Extra is a server's own flags beyond Flags: the examples' factories
@@ -301,6 +312,9 @@ func (e *UsageError) Unwrap() error { return e.Err }
 func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...Extra) (*Flags, error) {
 	var fl Flags
 	fl.Register(fs, listen)
+	if fs.Usage == nil {
+		fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name()); PrintDefaults(fs) }
+	}
 	for _, x := range extras {
 		x.RegisterFlags(fs)
 	}
