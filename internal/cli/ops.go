@@ -163,6 +163,9 @@ func (fl *Flags) run(ctx context.Context, log zerolog.Logger, f factory.Factory,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	h := hooks{ready: ready}
+	// Every line says which process wrote it: during a restart two
+	// processes write to one log.
+	log = log.With().Int("pid", os.Getpid()).Logger()
 
 	var rs *restarter
 	if fl.PIDFile != "" {
@@ -205,7 +208,6 @@ func (fl *Flags) stopTimeout() time.Duration {
 func (fl *Flags) logStarted(log zerolog.Logger, r *reactor.Reactor, p *reactor.Port, ms *metricsServer, rs *restarter) {
 	ev := log.Info().
 		Str("version", Version()).
-		Int("pid", os.Getpid()).
 		Int("loops", r.Stats().Loops).
 		Str("listen", fl.Listen).
 		Stringer("addr", p.Addr()).

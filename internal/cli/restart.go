@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,9 +44,11 @@ type restarter struct {
 	upg         *tableflip.Upgrader
 	stopTimeout time.Duration
 
-	hup  chan os.Signal
-	done chan struct{} // closed by close
-	wg   sync.WaitGroup
+	hup       chan os.Signal
+	done      chan struct{} // closed by close
+	wg        sync.WaitGroup
+	unixPaths []string    // the UNIX sockets' files, removed unless handed over
+	handedOff atomic.Bool // a new process serves: leave the files
 }
 
 // newRestarter makes the process's tableflip upgrader (one per process).
@@ -86,30 +89,54 @@ func (rs *restarter) listen(r *reactor.Reactor, srv endpoint.Server, f factory.F
 	if err != nil {
 		return nil, err
 	}
-	inherited := true
-	ln, err := rs.upg.ListenWithCallback(network, addr, func(network, addr string) (net.Listener, error) {
-		inherited = false
+	file, inherited, err := rs.socket("listen "+network+" "+addr, func() (net.Listener, error) {
 		return newListener(network, addr, srv)
 	})
 	if err != nil {
 		return nil, err
 	}
-	defer ln.Close() // the port and tableflip have their own descriptors
-	fl, ok := ln.(interface{ File() (*os.File, error) })
-	if !ok {
-		return nil, fmt.Errorf("cli: restarts: %T has no File method", ln)
-	}
-	file, err := fl.File()
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
+	defer file.Close() // the port and tableflip have their own descriptors
 	p, err := r.ListenFile(file, f, portOptions(srv)...)
 	if err != nil {
 		return nil, err
 	}
+	if network == "unix" && addr[0] != '@' {
+		rs.unixPaths = append(rs.unixPaths, addr)
+	}
 	rs.log.Debug().Str("network", network).Str("addr", addr).Bool("inherited", inherited).Msg("restartable listener")
 	return p, nil
+}
+
+// socket returns the listening socket named name that the previous process
+// passed, or else one that create makes, and has tableflip pass it on to
+// the next process. Sockets are passed by a name of whirl's (tableflip's
+// own keys, network and address, would mix up two ports both bound to
+// port 0).
+func (rs *restarter) socket(name string, create func() (net.Listener, error)) (file *os.File, inherited bool, err error) {
+	file, err = rs.upg.Fds.File(name)
+	if err != nil {
+		return nil, false, fmt.Errorf("cli: restarts: %w", err)
+	}
+	if file != nil {
+		return file, true, nil
+	}
+	ln, err := create()
+	if err != nil {
+		return nil, false, err
+	}
+	defer ln.Close()
+	fl, ok := ln.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, false, fmt.Errorf("cli: restarts: %T has no File method", ln)
+	}
+	if file, err = fl.File(); err != nil {
+		return nil, false, err
+	}
+	if err := rs.upg.Fds.AddFile(name, file); err != nil {
+		file.Close()
+		return nil, false, fmt.Errorf("cli: restarts: %w", err)
+	}
+	return file, false, nil
 }
 
 // newListener makes a listening socket for a restartable endpoint with Go's
@@ -167,13 +194,19 @@ func portOptions(s endpoint.Server) []reactor.Option {
 // listenMetrics listens for the metrics server: through tableflip when
 // restarts are on, so that the new process serves the same address.
 func listenMetrics(rs *restarter, addr string) (net.Listener, error) {
-	var ln net.Listener
-	var err error
-	if rs != nil {
-		ln, err = rs.upg.Listen("tcp", addr)
-	} else {
-		ln, err = net.Listen("tcp", addr)
+	if rs == nil {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("cli: metrics on %s: %w", addr, err)
+		}
+		return ln, nil
 	}
+	file, _, err := rs.socket("metrics tcp "+addr, func() (net.Listener, error) { return net.Listen("tcp", addr) })
+	if err != nil {
+		return nil, fmt.Errorf("cli: metrics on %s: %w", addr, err)
+	}
+	defer file.Close()
+	ln, err := net.FileListener(file)
 	if err != nil {
 		return nil, fmt.Errorf("cli: metrics on %s: %w", addr, err)
 	}
@@ -229,7 +262,7 @@ func (rs *restarter) ready() {
 	if err := sdNotify(fmt.Sprintf("READY=1\nMAINPID=%d", os.Getpid())); err != nil {
 		rs.log.Warn().Err(err).Msg("could not notify systemd")
 	}
-	rs.log.Info().Int("pid", os.Getpid()).Bool("restarted", rs.upg.HasParent()).Msg("ready")
+	rs.log.Info().Bool("restarted", rs.upg.HasParent()).Msg("ready")
 	if rs.upg.HasParent() {
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
@@ -276,6 +309,7 @@ func (rs *restarter) upgradeOnHUP() {
 // timeout, then cancel the run for a graceful stop of the rest.
 func (rs *restarter) handOver(ctx context.Context, cancel context.CancelFunc, r *reactor.Reactor, p *reactor.Port, ms *metricsServer) {
 	start := time.Now()
+	rs.handedOff.Store(true)
 	_ = p.StopListening()
 	if ms != nil {
 		ms.close()
@@ -302,9 +336,8 @@ func (rs *restarter) handOver(ctx context.Context, cancel context.CancelFunc, r 
 	cancel()
 }
 
-// close stops the restart machinery: no more restarts; an unused inherited
-// socket is closed, and if this process did not hand over, its UNIX socket
-// files are removed (tableflip's Stop).
+// close stops the restart machinery: no more restarts, and unless a new
+// process took over, the UNIX sockets' files are removed.
 func (rs *restarter) close() {
 	if rs.hup != nil {
 		signal.Stop(rs.hup)
@@ -312,4 +345,11 @@ func (rs *restarter) close() {
 	close(rs.done)
 	rs.upg.Stop()
 	rs.wg.Wait()
+	if !rs.handedOff.Load() {
+		for _, path := range rs.unixPaths {
+			if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				_ = os.Remove(path)
+			}
+		}
+	}
 }
