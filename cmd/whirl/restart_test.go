@@ -322,3 +322,104 @@ func TestRestartUnderLoad(t *testing.T) {
 		t.Errorf("PID file: %v", err)
 	}
 }
+
+// TestRestartUnixAndFailure restarts a server on a UNIX socket: a restart
+// that cannot start the new process leaves the old one serving, a good one
+// keeps the socket file in place, and the last process's stop removes it.
+func TestRestartUnixAndFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds whirl and restarts it")
+	}
+	bin := buildWhirl(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "echo.sock")
+	pidFile := filepath.Join(dir, "whirl.pid")
+	logPath := filepath.Join(dir, "log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, "echo", "--listen", "unix:"+sock+":mode=600", "--pid-file", pidFile, "--log-format", "json", "--loops", "1")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := cmd.Process.Pid
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-first, syscall.SIGKILL)
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("log:\n%s", b)
+		}
+	})
+	waitLog(t, logPath, first, "ready", 10*time.Second)
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket file: %v, %v; want mode 0600", fi, err)
+	}
+	echoOnce := func() {
+		t.Helper()
+		c, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+			t.Fatalf("echo: %q, %v", buf, err)
+		}
+	}
+	echoOnce()
+
+	// The binary is gone: the new process cannot start.
+	moved := bin + ".away"
+	if err := os.Rename(bin, moved); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(first, syscall.SIGHUP)
+	failed := waitLog(t, logPath, first, "restart failed; this process keeps serving", 10*time.Second)
+	if failed["level"] != "error" {
+		t.Errorf("failed restart logged as %v", failed)
+	}
+	echoOnce()
+	if got := readPID(pidFile); got != first {
+		t.Errorf("PID file after a failed restart: %d, want %d", got, first)
+	}
+
+	if err := os.Rename(moved, bin); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(first, syscall.SIGHUP)
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("the first process: %v, want exit status 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the first process still runs 15s after SIGHUP")
+	}
+	second := readPID(pidFile)
+	if second == first || second == 0 {
+		t.Fatalf("PID file: %d after the restart", second)
+	}
+	echoOnce() // the file is still there, and the new process serves it
+	waitLog(t, logPath, second, "the previous process has exited", 5*time.Second)
+
+	syscall.Kill(second, syscall.SIGTERM)
+	waitExited(t, second, 15*time.Second)
+	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket file after the last stop: %v, want it removed", err)
+	}
+}

@@ -124,6 +124,9 @@ func (rs *restarter) socket(name string, create func() (net.Listener, error)) (f
 	if err != nil {
 		return nil, false, err
 	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false) // the file stays for the socket's other descriptors
+	}
 	defer ln.Close()
 	fl, ok := ln.(interface{ File() (*os.File, error) })
 	if !ok {
