@@ -108,6 +108,7 @@ func serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Fac
 	}
 	all := append(opts[:len(opts):len(opts)], reactor.WithLogger(log))
 	r := reactor.New(all...)
+	h.made(r, log)
 
 	port, err := h.listenOn(r, srv, f)
 	if err != nil {
@@ -196,8 +197,10 @@ type Flags struct {
 // [DefaultLogLevel]), --loops (default 0), --idle-timeout,
 // --write-stall-timeout, --max-connections and --max-per-ip (defaults
 // [DefaultIdleTimeout], [DefaultWriteStallTimeout],
-// [DefaultMaxConnections], [DefaultMaxPerIP]) on fs, storing their values in
-// fl. Any goroutine.
+// [DefaultMaxConnections], [DefaultMaxPerIP]), and the operations flags
+// --log-format (default [LogAuto]), --metrics, --pid-file (default none)
+// and --stop-timeout (default [DefaultStopTimeout]) on fs, storing their
+// values in fl. Any goroutine.
 func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
 	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], systemd:domain=INET:index=0, or host:port")
 	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
@@ -230,7 +233,10 @@ func (fl *Flags) Wrap(f factory.Factory) factory.Factory {
 // endpoint.ParseServer refuses or a stream server cannot serve (udp: an
 // error wrapping endpoint.ErrUnsupported), an unknown log level (wrapping
 // [ErrLogLevel]), a negative loop count (wrapping [ErrLoops]) or a negative
-// timeout or limit (wrapping [ErrLimit]). Commands call it after parsing their flags to
+// timeout or limit (wrapping [ErrLimit]), an unknown log format (wrapping
+// [ErrLogFormat]), a --metrics address that is not host:port (wrapping
+// [ErrMetricsAddr]) or a listen address that restarts cannot pass on
+// (wrapping [ErrRestart]). Commands call it after parsing their flags to
 // report a bad value as a usage error. Any goroutine.
 func (fl *Flags) Check() error {
 	if _, err := parseListen(fl.Listen); err != nil {
@@ -271,8 +277,12 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 }
 
 // Serve makes the logger the flags ask for, writing to logOut (normally
-// os.Stderr), and serves f on the --listen address with ServeReady until
-// ctx is done; ready may be nil. Any goroutine; it blocks.
+// os.Stderr), and serves f on the --listen address as ServeReady does until
+// ctx is done; ready may be nil. It logs a "started" line with the version,
+// loops, address and limits, serves --metrics while the reactor runs, and
+// with --pid-file restarts without downtime on SIGHUP (docs/operations.md);
+// the old process of a restart returns nil once it has drained. Any
+// goroutine; it blocks.
 func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, ready func(net.Addr)) error {
 	log, err := fl.Logger(logOut)
 	if err != nil {
@@ -282,7 +292,7 @@ func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, 
 	if err != nil {
 		return err
 	}
-	return fl.run(ctx, log, f, ready, opts)
+	return fl.run(ctx, log, f, ready, nil, opts)
 }
 
 // Extra is a server's own flags beyond Flags: the examples' factories
@@ -312,9 +322,6 @@ func (e *UsageError) Unwrap() error { return e.Err }
 func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...Extra) (*Flags, error) {
 	var fl Flags
 	fl.Register(fs, listen)
-	if fs.Usage == nil {
-		fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name()); PrintDefaults(fs) }
-	}
 	for _, x := range extras {
 		x.RegisterFlags(fs)
 	}
@@ -347,6 +354,7 @@ func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...
 // -h, 2 for a usage error, 1 when the server could not run. Main goroutine.
 func Main(name string, f factory.Factory, extras ...Extra) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage of %s:\n", name); PrintDefaults(fs) }
 	fl, err := ParseServerFlags(fs, os.Args[1:], "tcp:8000", extras...)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

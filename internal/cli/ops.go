@@ -128,15 +128,41 @@ func (fl *Flags) Logger(w *os.File) (zerolog.Logger, error) {
 	return NewLoggerFormat(w, fl.LogLevel, fl.LogFormat)
 }
 
+// ServeReactor is Serve with setup, which is called with the reactor and
+// the logger once the reactor is made, before it listens: a factory that
+// needs its reactor (to connect out, as portforward's does) gets it there.
+// setup may be nil. Any goroutine; it blocks.
+func (fl *Flags) ServeReactor(ctx context.Context, logOut *os.File, f factory.Factory, ready func(net.Addr), setup func(*reactor.Reactor, zerolog.Logger)) error {
+	log, err := fl.Logger(logOut)
+	if err != nil {
+		return err
+	}
+	opts, err := fl.Options()
+	if err != nil {
+		return err
+	}
+	return fl.run(ctx, log, f, ready, setup, opts)
+}
+
 // hooks are what a server run adds to ServeReady.
 type hooks struct {
 	// ready is ServeReady's: called with the bound address.
 	ready func(net.Addr)
+	// setup is called with the reactor and the logger once the reactor is
+	// made, before it listens.
+	setup func(*reactor.Reactor, zerolog.Logger)
 	// listen listens on the endpoint instead of r.ListenEndpoint.
 	listen func(r *reactor.Reactor, srv endpoint.Server, f factory.Factory) (*reactor.Port, error)
 	// listening is called once the port listens, before Run, on the
 	// serving goroutine.
 	listening func(r *reactor.Reactor, p *reactor.Port)
+}
+
+// made runs the setup hook.
+func (h *hooks) made(r *reactor.Reactor, log zerolog.Logger) {
+	if h.setup != nil {
+		h.setup(r, log)
+	}
 }
 
 // listenOn listens on srv with f.
@@ -159,10 +185,10 @@ func (h *hooks) listened(r *reactor.Reactor, p *reactor.Port) {
 
 // run serves f as the flags ask, with the operations flags' metrics server
 // and restarts around ServeReady's serve.
-func (fl *Flags) run(ctx context.Context, log zerolog.Logger, f factory.Factory, ready func(net.Addr), opts []reactor.Option) error {
+func (fl *Flags) run(ctx context.Context, log zerolog.Logger, f factory.Factory, ready func(net.Addr), setup func(*reactor.Reactor, zerolog.Logger), opts []reactor.Option) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	h := hooks{ready: ready}
+	h := hooks{ready: ready, setup: setup}
 	// Every line says which process wrote it: during a restart two
 	// processes write to one log.
 	log = log.With().Int("pid", os.Getpid()).Logger()
