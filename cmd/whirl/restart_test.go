@@ -209,8 +209,10 @@ func TestRestartUnderLoad(t *testing.T) {
 	}
 	defer logf.Close()
 
+	notify := listenNotify(t, filepath.Join(dir, "notify"))
 	cmd := exec.Command(bin, "echo", "--listen", "tcp:0:interface=127.0.0.1", "--pid-file", pidFile,
 		"--metrics", "127.0.0.1:0", "--log-format", "json", "--loops", "2", "--stop-timeout", "5s", "--max-per-ip", "0")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the restarted processes join its group
 	if err := cmd.Start(); err != nil {
@@ -321,6 +323,62 @@ func TestRestartUnderLoad(t *testing.T) {
 	if _, err := os.Stat(pidFile); err != nil {
 		t.Errorf("PID file: %v", err)
 	}
+
+	// What systemd heard: each process ready with its PID, a reload per
+	// restart, and a stop only at the end (not from the old processes).
+	var want []string
+	for i, pid := range pids {
+		if i > 0 {
+			want = append(want, "RELOADING=1")
+		}
+		want = append(want, fmt.Sprintf("READY=1\nMAINPID=%d", pid))
+	}
+	want = append(want, "STOPPING=1")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(notify.messages()) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := notify.messages(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("sd_notify messages:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// notifySocket is a stand-in for systemd's notification socket.
+type notifySocket struct {
+	path string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func listenNotify(t *testing.T, path string) *notifySocket {
+	t.Helper()
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &notifySocket{path: path}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-done })
+	return n
+}
+
+func (n *notifySocket) messages() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.msgs...)
 }
 
 // TestRestartUnixAndFailure restarts a server on a UNIX socket: a restart

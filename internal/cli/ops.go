@@ -216,8 +216,23 @@ func (fl *Flags) run(ctx context.Context, log zerolog.Logger, f factory.Factory,
 			ms.serve(r)
 		}
 		fl.logStarted(log, r, p, ms, rs)
+		r.OnShutdown(func(context.Context) error {
+			if rs != nil && rs.handedOff.Load() {
+				return nil // the service goes on, in the new process
+			}
+			return sdNotify("STOPPING=1")
+		})
 		if rs != nil {
 			rs.serve(ctx, cancel, r, p, ms)
+		} else {
+			// systemd's Type=notify: ready once the loops run.
+			_ = r.CallFromGoroutine(func() {
+				go func() {
+					if err := sdNotify("READY=1"); err != nil {
+						log.Warn().Err(err).Msg("could not notify systemd")
+					}
+				}()
+			})
 		}
 	}
 	return serve(ctx, log, fl.Listen, fl.Wrap(f), h, opts)
@@ -237,11 +252,11 @@ func (fl *Flags) logStarted(log zerolog.Logger, r *reactor.Reactor, p *reactor.P
 		Int("loops", r.Stats().Loops).
 		Str("listen", fl.Listen).
 		Stringer("addr", p.Addr()).
-		Dur("idle_timeout", fl.IdleTimeout).
-		Dur("write_stall_timeout", fl.WriteStallTimeout).
+		Stringer("idle_timeout", fl.IdleTimeout).
+		Stringer("write_stall_timeout", fl.WriteStallTimeout).
 		Int("max_connections", fl.MaxConnections).
 		Int("max_per_ip", fl.MaxPerIP).
-		Dur("stop_timeout", fl.stopTimeout())
+		Stringer("stop_timeout", fl.stopTimeout())
 	if ms != nil {
 		ev = ev.Stringer("metrics", ms.addr())
 	}

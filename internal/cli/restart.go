@@ -318,7 +318,7 @@ func (rs *restarter) handOver(ctx context.Context, cancel context.CancelFunc, r 
 		ms.close()
 	}
 	open := r.Stats().ConnsOpen
-	rs.log.Info().Int64("connections", open).Dur("stop_timeout", rs.stopTimeout).Msg("the new process is ready; stopped listening, draining")
+	rs.log.Info().Int64("connections", open).Stringer("stop_timeout", rs.stopTimeout).Msg("the new process is ready; stopped listening, draining")
 	deadline := time.NewTimer(rs.stopTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
