@@ -64,8 +64,10 @@ func TestStatsCounts(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	s := waitStats(t, r, "open", func(s reactor.Stats) bool { return s.ConnsOpen == n })
-	if s.Accepted != n || s.BytesIn != n*size || s.BytesOut != n*size || s.Loops != 2 {
+	// The loop counts a write after the system call returns: the client may
+	// have read the echo a moment before, so wait for the counts.
+	s := waitStats(t, r, "open", func(s reactor.Stats) bool { return s.ConnsOpen == n && s.BytesOut == n*size })
+	if s.Accepted != n || s.BytesIn != n*size || s.Loops != 2 {
 		t.Fatalf("after %d echoes of %d bytes: %+v", n, size, s)
 	}
 	// Two aborts, one protocol error, two clean closes by the client.

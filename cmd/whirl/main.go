@@ -18,18 +18,26 @@
 //	udpecho write back every UDP datagram received (--listen host:port)
 //	bench   whirl against raw gnet, the standard library, Twisted and
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
+//	version print whirl's version
 //
-// Every server command takes --listen (Twisted's endpoint syntax, such as
-// tcp:8000:interface=127.0.0.1, haproxy:tcp:8000 behind a proxy sending the
-// PROXY protocol, or host:port), --log-level, --loops and --processes (N
-// processes sharing a tcp port with SO_REUSEPORT, as Tornado's
-// TCPServer.start(N); see docs/deploy.md). It
+// Every server command but udpecho takes --listen (Twisted's endpoint
+// syntax, such as tcp:8000:interface=127.0.0.1, haproxy:tcp:8000 behind a
+// proxy sending the PROXY protocol, or host:port), --log-level,
+// --log-format, --loops, --processes (N processes sharing a tcp port with
+// SO_REUSEPORT, as Tornado's TCPServer.start(N); see docs/deploy.md), the
+// limits (--idle-timeout, --write-stall-timeout, --max-connections,
+// --max-per-ip) and the operations flags: --metrics host:port serves
+// Prometheus's /metrics and /debug/pprof/, --pid-file enables zero-downtime
+// restarts on SIGHUP, --stop-timeout bounds a graceful stop. `whirl help
+// <command>` lists every flag with its default. A server
 // logs to stderr, readable on a terminal and JSON otherwise, and stops
-// gracefully on SIGINT or SIGTERM.
+// gracefully on SIGINT or SIGTERM. docs/operations.md is the operator's
+// guide: metrics, restarts, systemd.
 //
-// The exit status is 0 after a graceful stop or a help request, 2 for a
-// usage error (an unknown command or flag, a bad flag value), and 1 when the
-// server could not start (the address is in use, say) or failed.
+// The exit status is 0 after a graceful stop (the old process of a restart
+// included) or a help or version request, 2 for a usage error (an unknown
+// command or flag, a bad flag value), and 1 when the server could not start
+// (the address is in use, say) or failed.
 package main
 
 import (
@@ -43,6 +51,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rs/zerolog"
+
 	"github.com/whirl-go/whirl/bench/harness"
 	"github.com/whirl-go/whirl/examples/chat/chat"
 	"github.com/whirl-go/whirl/examples/echo/echo"
@@ -51,6 +61,7 @@ import (
 	"github.com/whirl-go/whirl/examples/relay/relay"
 	"github.com/whirl-go/whirl/examples/udpecho/udpecho"
 	"github.com/whirl-go/whirl/internal/cli"
+	"github.com/whirl-go/whirl/reactor"
 )
 
 // command is one subcommand of whirl. To add a server, write its run
@@ -73,6 +84,7 @@ var commands = []command{
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
 	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
+	{name: "version", summary: "print whirl's version", run: runVersion},
 }
 
 // env is what a command gets from the process.
@@ -174,7 +186,9 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "\t%-*s    %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nUse \"whirl help <command>\" for a command's flags.\n"+
-		"Servers stop gracefully on SIGINT or SIGTERM.\n")
+		"Servers stop gracefully on SIGINT or SIGTERM, and restart without downtime\n"+
+		"on SIGHUP when run with --pid-file (docs/operations.md).\n"+
+		exitStatuses)
 }
 
 // serverFlags parses a server command's flags with cli.ParseServerFlags, on
@@ -184,7 +198,7 @@ func serverFlags(env *env, name, listen string, args []string, extras ...cli.Ext
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: whirl %s [flags]\n\nFlags:\n", name)
-		fs.PrintDefaults()
+		cli.PrintDefaults(fs)
 	}
 	return cli.ParseServerFlags(fs, args, listen, extras...)
 }
@@ -208,23 +222,17 @@ func runRelay(ctx context.Context, env *env, args []string) error {
 }
 
 // runPortforward runs the port forwarder, examples/portforward. Its factory
-// needs the reactor that serves it, which fl.Serve does not expose, so
-// portforward.Serve makes the reactor.
+// connects out with the reactor that serves it, which it is given once the
+// reactor is made.
 func runPortforward(ctx context.Context, env *env, args []string) error {
 	f := &portforward.Factory{}
 	fl, err := serverFlags(env, "portforward", "tcp:8000", args, f)
 	if err != nil {
 		return err
 	}
-	log, err := cli.NewLogger(env.logs, fl.LogLevel)
-	if err != nil {
-		return err
-	}
-	opts, err := fl.Options()
-	if err != nil {
-		return err
-	}
-	return portforward.Serve(ctx, log, fl.Listen, f, env.ready, opts...)
+	return fl.ServeReactor(ctx, env.logs, f, env.ready, func(r *reactor.Reactor, log zerolog.Logger) {
+		f.Reactor, f.Log = r, log
+	})
 }
 
 // runChat runs the line chat, examples/chat.

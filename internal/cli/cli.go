@@ -98,21 +98,25 @@ func Serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Fac
 // returns nil after a stop caused by ctx, and otherwise the error that kept
 // it from listening or running. Any goroutine; it blocks.
 func ServeReady(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, ready func(net.Addr), opts ...reactor.Option) error {
+	return serve(ctx, log, listen, f, hooks{ready: ready}, opts)
+}
+
+// serve is ServeReady with the hooks of the operations flags (ops.go).
+func serve(ctx context.Context, log zerolog.Logger, listen string, f factory.Factory, h hooks, opts []reactor.Option) error {
 	srv, err := parseListen(listen)
 	if err != nil {
 		return err
 	}
 	all := append(opts[:len(opts):len(opts)], reactor.WithLogger(log))
 	r := reactor.New(all...)
+	h.made(r, log)
 
-	port, err := r.ListenEndpoint(srv, f)
+	port, err := h.listenOn(r, srv, f)
 	if err != nil {
 		return fmt.Errorf("cli: listen on %s: %w", listen, err)
 	}
 	log.Info().Str("addr", port.Addr().String()).Str("listen", listen).Msg("listening")
-	if ready != nil {
-		ready(port.Addr())
-	}
+	h.listened(r, port)
 
 	start := time.Now()
 	err = r.Run(ctx)
@@ -191,14 +195,19 @@ type Flags struct {
 	Processes int
 
 	args *[]string // what ParseServerFlags parsed, for --processes (a pointer keeps Flags comparable)
+	// Ops are --log-format, --metrics, --pid-file and --stop-timeout
+	// (ops.go).
+	Ops
 }
 
 // Register defines --listen (default listen), --log-level (default
 // [DefaultLogLevel]), --loops (default 0), --idle-timeout,
 // --write-stall-timeout, --max-connections and --max-per-ip (defaults
 // [DefaultIdleTimeout], [DefaultWriteStallTimeout],
-// [DefaultMaxConnections], [DefaultMaxPerIP]) on fs, storing their values in
-// fl. Any goroutine.
+// [DefaultMaxConnections], [DefaultMaxPerIP]), and the operations flags
+// --log-format (default [LogAuto]), --metrics, --pid-file (default none)
+// and --stop-timeout (default [DefaultStopTimeout]) on fs, storing their
+// values in fl. Any goroutine.
 func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
 	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], systemd:domain=INET:index=0, or host:port; haproxy: before any of them reads a PROXY protocol header first")
 	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
@@ -208,6 +217,7 @@ func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
 	fs.IntVar(&fl.MaxConnections, "max-connections", DefaultMaxConnections, "close new connections beyond this `number` open (0: no limit)")
 	fs.IntVar(&fl.MaxPerIP, "max-per-ip", DefaultMaxPerIP, "close new connections of a peer address that has this `number` open (0: no limit)")
 	fs.IntVar(&fl.Processes, "processes", 1, "run this `number` of processes sharing the tcp port (SO_REUSEPORT), each with --loops loops; crashed ones are restarted")
+	fl.Ops.register(fs)
 }
 
 // ErrLimit means a timeout or a connection limit is negative.
@@ -231,7 +241,10 @@ func (fl *Flags) Wrap(f factory.Factory) factory.Factory {
 // endpoint.ParseServer refuses or a stream server cannot serve (udp: an
 // error wrapping endpoint.ErrUnsupported), an unknown log level (wrapping
 // [ErrLogLevel]), a negative loop count (wrapping [ErrLoops]) or a negative
-// timeout or limit (wrapping [ErrLimit]). Commands call it after parsing their flags to
+// timeout or limit (wrapping [ErrLimit]), an unknown log format (wrapping
+// [ErrLogFormat]), a --metrics address that is not host:port (wrapping
+// [ErrMetricsAddr]) or a listen address that restarts cannot pass on
+// (wrapping [ErrRestart]). Commands call it after parsing their flags to
 // report a bad value as a usage error. Any goroutine.
 func (fl *Flags) Check() error {
 	srv, err := parseListen(fl.Listen)
@@ -264,16 +277,24 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 	case fl.MaxPerIP < 0:
 		return nil, fmt.Errorf("%w: --max-per-ip %d", ErrLimit, fl.MaxPerIP)
 	}
+	if err := fl.checkOps(); err != nil {
+		return nil, err
+	}
 	return []reactor.Option{
 		reactor.WithLoops(fl.Loops),
 		reactor.WithReadIdleTimeout(fl.IdleTimeout),
 		reactor.WithWriteStallTimeout(fl.WriteStallTimeout),
+		reactor.WithStopTimeout(fl.StopTimeout),
 	}, nil
 }
 
 // Serve makes the logger the flags ask for, writing to logOut (normally
-// os.Stderr), and serves f on the --listen address with ServeReady until
-// ctx is done; ready may be nil. Any goroutine; it blocks.
+// os.Stderr), and serves f on the --listen address as ServeReady does until
+// ctx is done; ready may be nil. It logs a "started" line with the version,
+// loops, address and limits, serves --metrics while the reactor runs, and
+// with --pid-file restarts without downtime on SIGHUP (docs/operations.md);
+// the old process of a restart returns nil once it has drained. Any
+// goroutine; it blocks.
 //
 // With --processes N (N > 1, a tcp or tcp6 address) it serves nothing
 // itself: like Tornado's TCPServer.start(N), it runs this program N times
@@ -283,7 +304,7 @@ func (fl *Flags) Options() ([]reactor.Option, error) {
 // gracefully (SIGTERM) when ctx is done. It needs the flags parsed by
 // ParseServerFlags from this program's own command line.
 func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, ready func(net.Addr)) error {
-	log, err := NewLogger(logOut, fl.LogLevel)
+	log, err := fl.Logger(logOut)
 	if err != nil {
 		return err
 	}
@@ -301,7 +322,7 @@ func (fl *Flags) Serve(ctx context.Context, logOut *os.File, f factory.Factory, 
 		}
 		return fl.serveProcesses(ctx, log, logOut, srv, ready)
 	}
-	return ServeReady(ctx, log, fl.Listen, fl.Wrap(f), childReady(ready), opts...)
+	return fl.run(ctx, log, f, childReady(ready), nil, opts)
 }
 
 // Extra is a server's own flags beyond Flags: the examples' factories
@@ -364,6 +385,7 @@ func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...
 // -h, 2 for a usage error, 1 when the server could not run. Main goroutine.
 func Main(name string, f factory.Factory, extras ...Extra) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage of %s:\n", name); PrintDefaults(fs) }
 	fl, err := ParseServerFlags(fs, os.Args[1:], "tcp:8000", extras...)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -119,7 +119,8 @@ func TestFlags(t *testing.T) {
 		{"udp not served", []string{"--listen", "udp:53"}, withDefaults(cli.Flags{Listen: "udp:53", LogLevel: "info"}), endpoint.ErrUnsupported},
 		{"unix", []string{"--listen", "unix:/tmp/x.sock"}, withDefaults(cli.Flags{Listen: "unix:/tmp/x.sock", LogLevel: "info"}), nil},
 		{"limits", []string{"--idle-timeout", "0", "--write-stall-timeout", "10s", "--max-connections", "5", "--max-per-ip", "0"},
-			cli.Flags{Listen: "tcp:8000", LogLevel: "info", WriteStallTimeout: 10 * time.Second, MaxConnections: 5, Processes: 1}, nil},
+			cli.Flags{Listen: "tcp:8000", LogLevel: "info", WriteStallTimeout: 10 * time.Second, MaxConnections: 5, Processes: 1,
+				Ops: cli.Ops{LogFormat: cli.LogAuto, StopTimeout: cli.DefaultStopTimeout}}, nil},
 		{"negative limit", []string{"--max-per-ip", "-1"}, func() cli.Flags {
 			f := withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info"})
 			f.MaxPerIP = -1
@@ -131,6 +132,22 @@ func TestFlags(t *testing.T) {
 		{"bad port", []string{"--listen", "tcp:70000"}, withDefaults(cli.Flags{Listen: "tcp:70000", LogLevel: "info"}), endpoint.ErrSyntax},
 		{"bad level", []string{"--log-level", "loud"}, withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "loud"}), cli.ErrLogLevel},
 		{"negative loops", []string{"--loops", "-1"}, withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info", Loops: -1}), cli.ErrLoops},
+		{"ops", []string{"--log-format", "json", "--metrics", "127.0.0.1:9100", "--pid-file", "/run/w.pid", "--stop-timeout", "3s"},
+			withOps(cli.Ops{LogFormat: "json", Metrics: "127.0.0.1:9100", PIDFile: "/run/w.pid", StopTimeout: 3 * time.Second}), nil},
+		{"restart unix", []string{"--listen", "unix:/tmp/x.sock", "--pid-file", "p"},
+			func() cli.Flags { f := withOps(cli.Ops{PIDFile: "p"}); f.Listen = "unix:/tmp/x.sock"; return f }(), nil},
+		{"bad log format", []string{"--log-format", "xml"}, withOps(cli.Ops{LogFormat: "xml"}), cli.ErrLogFormat},
+		{"bad metrics", []string{"--metrics", "9100"}, withOps(cli.Ops{Metrics: "9100"}), cli.ErrMetricsAddr},
+		{"bad metrics port", []string{"--metrics", ":http"}, withOps(cli.Ops{Metrics: ":http"}), cli.ErrMetricsAddr},
+		{"negative stop timeout", []string{"--stop-timeout", "-1s"}, withOps(cli.Ops{StopTimeout: -time.Second}), cli.ErrLimit},
+		{"restart systemd", []string{"--listen", "systemd:domain=INET:index=0", "--pid-file", "p"},
+			func() cli.Flags {
+				f := withOps(cli.Ops{PIDFile: "p"})
+				f.Listen = "systemd:domain=INET:index=0"
+				return f
+			}(), cli.ErrRestart},
+		{"restart reuseport", []string{"--listen", "tcp:8000:reuseport=1", "--pid-file", "p"},
+			func() cli.Flags { f := withOps(cli.Ops{PIDFile: "p"}); f.Listen = "tcp:8000:reuseport=1"; return f }(), cli.ErrRestart},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +176,21 @@ func withDefaults(f cli.Flags) cli.Flags {
 	f.MaxConnections = cli.DefaultMaxConnections
 	f.MaxPerIP = cli.DefaultMaxPerIP
 	f.Processes = 1
+	f.LogFormat = cli.LogAuto
+	f.StopTimeout = cli.DefaultStopTimeout
+	return f
+}
+
+// withOps returns the default flags with the operations flags o has set.
+func withOps(o cli.Ops) cli.Flags {
+	f := withDefaults(cli.Flags{Listen: "tcp:8000", LogLevel: "info"})
+	if o.LogFormat != "" {
+		f.LogFormat = o.LogFormat
+	}
+	if o.StopTimeout != 0 {
+		f.StopTimeout = o.StopTimeout
+	}
+	f.Metrics, f.PIDFile = o.Metrics, o.PIDFile
 	return f
 }
 
@@ -168,8 +200,8 @@ func TestFlagsOptions(t *testing.T) {
 		want    int // number of options
 		wantErr error
 	}{
-		{0, 3, nil},
-		{4, 3, nil},
+		{0, 4, nil},
+		{4, 4, nil},
 		{-1, 0, cli.ErrLoops},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,15 @@
 //		}
 //	}
 //
+// # Operations
+//
+// [Flags] embeds [Ops]: --log-format, --metrics (Prometheus /metrics through
+// package whirlprom, and /debug/pprof/, served by net/http on goroutines of
+// its own), --pid-file (zero-downtime restarts on SIGHUP with
+// github.com/cloudflare/tableflip: the new process inherits the listening
+// sockets and serves them with [reactor.Reactor.ListenFile]) and
+// --stop-timeout. docs/operations.md is the operator's guide.
+//
 // # Goroutines
 //
 // Every function and method of the package may be called from any goroutine;

@@ -22,6 +22,13 @@ func TestImportGraph(t *testing.T) {
 		{"policies", []string{"factory", "protocol", "transport"}, []string{"github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
 		{"endpoint", nil, nil},
 		{"haproxy", []string{"factory", "protocol", "transport"}, []string{"github.com/pires/go-proxyproto"}},
+		// The Prometheus collector: the reactor and what it imports, and
+		// the Prometheus client with its own dependencies.
+		{"whirlprom", []string{"endpoint", "factory", "haproxy", "protocol", "reactor", "transport"}, []string{
+			"github.com/pires/go-proxyproto",
+			"github.com/panjf2000/", "github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/", "go.uber.org/", "gopkg.in/natefinch/",
+			"github.com/prometheus/", "github.com/beorn7/perks", "github.com/cespare/xxhash", "github.com/munnerz/goautoneg", "google.golang.org/protobuf",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkgs, func(t *testing.T) {
@@ -54,6 +61,23 @@ func TestImportGraph(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCoreWithoutOperationsDependencies checks that the library's packages
+// do not depend on what operations need: the Prometheus client is
+// whirlprom's, tableflip the command line's (internal/cli).
+func TestCoreWithoutOperationsDependencies(t *testing.T) {
+	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "reactor", "reactor/reactortest"} {
+		out, err := exec.Command("go", "list", "-deps", module+"/"+pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "github.com/prometheus/") || strings.HasPrefix(dep, "github.com/cloudflare/tableflip") {
+				t.Errorf("%s imports %s", pkg, dep)
+			}
+		}
 	}
 }
 

@@ -452,10 +452,11 @@ type blackhole struct {
 // answers connects past a full queue anyway.
 func newBlackhole(t *testing.T) *blackhole {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	unix.CloseOnExec(fd) // SOCK_CLOEXEC is not portable (darwin)
 	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		unix.Close(fd)
 		t.Fatal(err)

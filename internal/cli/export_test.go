@@ -1,0 +1,4 @@
+package cli
+
+// SDNotify is sdNotify, for the tests.
+var SDNotify = sdNotify
