@@ -10,14 +10,6 @@ import (
 	"github.com/whirl-go/whirl/protocol"
 )
 
-// discard counts what it receives and keeps nothing.
-type discard struct {
-	protocol.Base
-	n int
-}
-
-func (d *discard) DataReceived(data []byte) { d.n += len(data) }
-
 // TestPassThroughAllocs: once the header is accepted, DataReceived through
 // the wrapper allocates nothing.
 func TestPassThroughAllocs(t *testing.T) {

@@ -36,3 +36,11 @@ func BenchmarkAccept(b *testing.B) {
 		})
 	}
 }
+
+// discard counts what it receives and keeps nothing.
+type discard struct {
+	protocol.Base
+	n int
+}
+
+func (d *discard) DataReceived(data []byte) { d.n += len(data) }
