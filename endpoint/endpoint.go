@@ -650,3 +650,12 @@ func syntaxError(s, reason string) error {
 func unsupportedError(s, reason string) error {
 	return &ParseError{Input: s, Reason: reason, Err: ErrUnsupported}
 }
+
+// IsType reports whether name (in any case) is the type name of an endpoint
+// whirl knows of ("tcp", "udp", "unix", "ssl", ...), parsed or not: a string
+// that starts with it and a colon is an endpoint string, not a host:port.
+// Any goroutine.
+func IsType(name string) bool {
+	_, ok := typeNames[strings.ToLower(name)]
+	return ok
+}

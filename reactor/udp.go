@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/transport"
 )
@@ -188,8 +190,9 @@ func (q *udpQueue) reset() {
 	q.buf, q.msgs, q.next, q.cost = q.buf[:0], q.msgs[:0], 0, 0
 }
 
-// ListenUDP binds addr ("host:port"; port 0 picks a free one; an empty host
-// binds every address, IPv4 and IPv6) and delivers its datagrams to p:
+// ListenUDP binds addr ("host:port", or a udp endpoint string such as
+// "udp:9000" or "udp:9000:interface=127.0.0.1"; port 0 picks a free one; an
+// empty host binds every address, IPv4 and IPv6) and delivers its datagrams to p:
 // Twisted's listenUDP, and listenMulticast with UDPListenMultiple and
 // JoinGroup. It works before Run (the port starts when Run does) and while
 // the reactor runs. The port runs on one loop: the loop of p's other ports
@@ -203,6 +206,10 @@ func (r *Reactor) ListenUDP(addr string, p protocol.DatagramProtocol, opts ...UD
 	}
 	if !reflect.TypeOf(p).Comparable() {
 		return nil, fmt.Errorf("reactor: ListenUDP with a protocol of type %T, which is not comparable (pass a pointer)", p)
+	}
+	addr, err := UDPAddress(addr)
+	if err != nil {
+		return nil, err
 	}
 	cfg := newUDPConfig(opts)
 	r.mu.Lock()
@@ -814,4 +821,23 @@ func (u *UDPPort) warnLimited() *zerolog.Event {
 		return nil
 	}
 	return u.r.log.Warn()
+}
+
+// UDPAddress returns the "host:port" of a UDP address given as "host:port"
+// or as a udp endpoint string ("udp:9000:interface=127.0.0.1", read by
+// endpoint.ParseServer); another endpoint type is an error wrapping
+// endpoint.ErrUnsupported. Any goroutine.
+func UDPAddress(desc string) (string, error) {
+	typ, _, ok := strings.Cut(desc, ":")
+	if !ok || !endpoint.IsType(typ) {
+		return desc, nil // host:port, checked when bound
+	}
+	s, err := endpoint.ParseServer(desc)
+	if err != nil {
+		return "", err
+	}
+	if s.Kind != endpoint.UDP {
+		return "", fmt.Errorf("reactor: %s: %w: a datagram port listens on udp", desc, endpoint.ErrUnsupported)
+	}
+	return s.Addr, nil
 }

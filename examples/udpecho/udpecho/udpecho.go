@@ -40,6 +40,10 @@ func (e *Echo) DatagramReceived(data []byte, addr net.Addr) {
 // (the kernel spreads the peers over them), as gnet's engine does for UDP.
 // opts apply to each port. Any goroutine.
 func Listen(r *reactor.Reactor, addr string, n int, opts ...reactor.UDPOption) ([]*reactor.UDPPort, error) {
+	addr, err := reactor.UDPAddress(addr)
+	if err != nil {
+		return nil, err
+	}
 	n = max(n, 1)
 	if n > 1 {
 		opts = append(opts[:len(opts):len(opts)], reactor.UDPListenMultiple(true))
@@ -100,7 +104,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer, logs
 		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nFlags:\n", name)
 		fs.PrintDefaults()
 	}
-	listen := fs.String("listen", ":8000", "UDP address to bind, host:port (an empty host binds every address)")
+	listen := fs.String("listen", "udp:8000", "UDP `address` to bind: udp:PORT[:interface=IP], or host:port (an empty host binds every address)")
 	level := fs.String("log-level", cli.DefaultLogLevel, "trace, debug, info, warn, error or disabled")
 	loops := fs.Int("loops", 0, "event loops, one socket each (0: one per CPU)")
 	if err := fs.Parse(args); err != nil {
@@ -115,6 +119,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer, logs
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case *loops < 0:
 		err = fmt.Errorf("negative loop count %d", *loops)
+	default:
+		_, err = reactor.UDPAddress(*listen)
 	}
 	log, lerr := cli.NewLogger(logs, *level)
 	if err == nil {
