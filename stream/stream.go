@@ -158,6 +158,9 @@ type Stream struct {
 	closing  bool // Close, a fault, or the connection ended: no more data
 	lost     bool // ConnectionLost ran
 	paused   bool // the stream paused its transport
+	// eofServed: a ReadUntilClose got the end of the stream; another one,
+	// with nothing buffered, fails (rather than getting "" for ever).
+	eofServed bool
 }
 
 var _ protocol.Protocol = (*Stream)(nil)
@@ -374,8 +377,9 @@ func (s *Stream) pump() {
 			if !s.closing {
 				return
 			}
-			if s.kind == readClose {
+			if s.kind == readClose && (!s.eofServed || s.off < len(s.buf)) {
 				n = len(s.buf) - s.off
+				s.eofServed = true
 			} else {
 				s.failRead(s.closedErr())
 				return
@@ -441,10 +445,14 @@ func (s *Stream) fail(err error) {
 			t.CloseWithError(err)
 		}
 	}
+	s.drop()
 	if s.kind != readNone {
 		s.failRead(s.closedErr())
 	}
 }
+
+// drop forgets the undelivered bytes (slices handed out stay valid).
+func (s *Stream) drop() { s.buf, s.off, s.scan = nil, 0, 0 }
 
 // closedErr is the error of a callback that the closing stream cannot
 // serve: ErrStreamClosed, wrapping the reason when it is known.
@@ -717,7 +725,8 @@ func (s *Stream) closeFor(err error) {
 // the stream is closed) and calls cb with it: Tornado's read_until_close.
 // More than MaxBufferSize bytes before the end fail with
 // ErrStreamBufferFull and close the stream. On a stream that is already
-// closed, cb gets what is still buffered. It panics with ErrAlreadyReading
+// closed, cb gets what is still buffered, or, when nothing is and the end
+// was already delivered, an error matching ErrStreamClosed. It panics with ErrAlreadyReading
 // if a read is pending, and with ErrBadRead for a nil cb. Loop goroutine.
 func (s *Stream) ReadUntilClose(cb func(data []byte, err error)) {
 	if cb == nil {
@@ -779,7 +788,10 @@ func (s *Stream) Write(data []byte, done func(err error)) error {
 
 // Close closes the stream: Tornado's close. Nothing more is read; a pending
 // ReadUntilClose gets what was received, another pending read an error
-// matching ErrStreamClosed (after the current callback returns). What was
+// matching ErrStreamClosed (after the current callback returns), and so
+// does any read started later: the bytes received and not delivered are
+// dropped (Tornado keeps them readable, so that what a read after close
+// gets depends on how the peer's data was split). What was
 // written is flushed before the connection closes (unlike Tornado, which
 // drops its unsent buffer), and the write callbacks waiting run as the
 // output leaves. The close callback runs when the connection is gone.
@@ -789,6 +801,9 @@ func (s *Stream) Close() {
 		return
 	}
 	s.closing = true
+	if s.kind != readClose {
+		s.drop() // what a pending ReadUntilClose does not take is dropped
+	}
 	if t := s.Transport(); t != nil {
 		t.LoseConnection()
 	}
@@ -813,7 +828,8 @@ func (s *Stream) SetCloseCallback(fn func()) {
 
 // Closed reports whether the stream is closed or closing: Close was called,
 // a read limit closed it, or the connection ended. Nothing more is read
-// then; reads complete only from what is buffered. Loop goroutine.
+// then; after the peer's close, reads complete from what is buffered (all
+// the peer sent), as in Tornado. Loop goroutine.
 func (s *Stream) Closed() bool {
 	return s.closing || s.Transport() == nil || s.Transport().Disconnecting()
 }
