@@ -842,6 +842,13 @@ func (s *Stream) Reading() bool { return s.kind != readNone }
 // seen empty, or a write callback is waiting. Loop goroutine.
 func (s *Stream) Writing() bool { return s.unsent > 0 || len(s.dones) > 0 }
 
+// Unsent returns the bytes written since the transport's buffer was last
+// seen empty: an upper bound of the stream's output that has not reached
+// the kernel. A handler that writes without waiting for each done can wait
+// only past a bound of its own: if s.Unsent() > limit, Write(nil, resume).
+// Loop goroutine.
+func (s *Stream) Unsent() int { return s.unsent }
+
 // SetNoDelay turns Nagle's algorithm off (true, the reactor's default for
 // accepted connections) or on: Tornado's set_nodelay. It returns the
 // transport's error (transport.ErrClosed after close, ErrNotSupported on a
