@@ -55,13 +55,11 @@ func BenchmarkLineEcho(b *testing.B) {
 					s.ReadUntil(nl, 0, gotLine)
 				})
 				protocol.MakeConnection(s, tr)
-				prod, _ := tr.Producer()
-				prod.ResumeProducing()
 				chunk = bytes.Repeat(line, perChunk)
 				feed = func(data []byte) {
 					s.DataReceived(data)
 					for s.Writing() {
-						prod.ResumeProducing()
+						drain(b, tr)
 					}
 				}
 			}

@@ -27,7 +27,7 @@ const (
 // block of a stream is small and each new one doubles, up to blockMax. A
 // block is dropped once it is full and delivered.
 const (
-	blockMin = 256
+	blockMin = 64
 	blockMax = 16 << 10
 )
 
@@ -69,8 +69,9 @@ const (
 // to (the loop's receive buffer is reused, so a copy is needed), and never
 // writes those bytes again. The slice's capacity ends at its length. The
 // cost is one copy of each received byte and one allocation per block
-// (blocks grow to 16 KiB): 0.004 allocations per 64-byte message in steady
-// state, and an idle stream holds at most its last partly filled block.
+// (blocks grow from 64 bytes to 16 KiB): 0.004 allocations per 64-byte
+// message in steady state, and an idle stream holds at most its last
+// partly filled block (none once a block is full and delivered).
 //
 // The stream reads from the socket only while a read is pending or while it
 // has fewer than ReadAhead bytes buffered: past that it pauses its
@@ -86,10 +87,12 @@ const (
 //
 // Write copies the bytes into the transport's output buffer at once. Its
 // done callback runs once those bytes were handed to the kernel: Tornado's
-// write Future. The stream registers itself as its transport's pull
-// producer (so do not register another), and a pull producer's
-// ResumeProducing is called each time the transport's output buffer is
-// empty: every byte written before that point has been taken by the kernel.
+// write Future. At its first Write with a done (or with MaxWriteBufferSize
+// set), the stream registers itself
+// as its transport's pull producer (so do not register another), and a pull
+// producer's ResumeProducing is called each time the transport's output
+// buffer is empty: every byte written before that point has been taken by
+// the kernel (the call that the registration itself makes is not counted).
 // done therefore runs at the first moment after the write at which the
 // transport's whole buffer was empty. That is exactly Tornado's Future when
 // each write is awaited before the next (the flow-control idiom: read,
@@ -151,13 +154,14 @@ type Stream struct {
 	closeCb func()
 	reason  error // why the stream closed: its own error, or ConnectionLost's
 
-	primed   bool // the registration's own ResumeProducing came
-	drainDue bool // the transport's buffer was empty: run the dones
-	busy     bool // a dispatch of this stream is running
-	queued   bool // runLater is scheduled on the loop
-	closing  bool // Close, a fault, or the connection ended: no more data
-	lost     bool // ConnectionLost ran
-	paused   bool // the stream paused its transport
+	registered bool // the stream is its transport's pull producer
+	primed     bool // the registration's own ResumeProducing came
+	drainDue   bool // the transport's buffer was empty: run the dones
+	busy       bool // a dispatch of this stream is running
+	queued     bool // runLater is scheduled on the loop
+	closing    bool // Close, a fault, or the connection ended: no more data
+	lost       bool // ConnectionLost ran
+	paused     bool // the stream paused its transport
 	// eofServed: a ReadUntilClose got the end of the stream; another one,
 	// with nothing buffered, fails (rather than getting "" for ever).
 	eofServed bool
@@ -193,17 +197,10 @@ func (d *drainWatch) StopProducing() {}
 // up a LoseConnection (transport.HoldsClose). Any goroutine.
 func (d *drainWatch) WrappedProducer() transport.Producer { return d.s.Transport() }
 
-// ConnectionMade registers the stream as its transport's pull producer and
-// calls the connected function. The reactor calls it; users do not. Loop
+// ConnectionMade calls the connected function. The reactor calls it; users do not. Loop
 // goroutine.
 func (s *Stream) ConnectionMade() {
 	s.prod.s = s
-	s.later = s.runLater
-	t := s.Transport()
-	if t == nil {
-		return
-	}
-	_ = t.RegisterProducer(&s.prod, false)
 	if s.connected == nil {
 		return
 	}
@@ -627,8 +624,11 @@ func (s *Stream) schedule() {
 		return
 	}
 	t := s.Transport()
-	if t == nil || s.later == nil {
+	if t == nil {
 		return
+	}
+	if s.later == nil {
+		s.later = s.runLater // bound once, on this rare path
 	}
 	if t.Loop().CallSoon(s.later) == nil {
 		s.queued = true
@@ -776,6 +776,18 @@ func (s *Stream) Write(data []byte, done func(err error)) error {
 	if t == nil {
 		return ErrStreamClosed
 	}
+	if (done != nil || s.MaxWriteBufferSize > 0) && !s.registered {
+		// The drain signal is needed from now on: the first done (or
+		// bounded write), not the connection, pays for the registration
+		// (and the reactor's per-connection state for a producer).
+		if err := t.RegisterProducer(&s.prod, false); err != nil {
+			if errors.Is(err, transport.ErrClosed) {
+				return fmt.Errorf("%w: %w", ErrStreamClosed, err)
+			}
+			return fmt.Errorf("stream: Write with a done callback: %w", err)
+		}
+		s.registered = true
+	}
 	if _, err := t.Write(data); err != nil {
 		return fmt.Errorf("%w: %w", ErrStreamClosed, err)
 	}
@@ -844,7 +856,9 @@ func (s *Stream) Writing() bool { return s.unsent > 0 || len(s.dones) > 0 }
 
 // Unsent returns the bytes written since the transport's buffer was last
 // seen empty: an upper bound of the stream's output that has not reached
-// the kernel. A handler that writes without waiting for each done can wait
+// the kernel. The stream sees the buffer empty once it is its transport's
+// producer, from its first Write with a done (or with MaxWriteBufferSize
+// set); before, Unsent counts every byte written. A handler that writes without waiting for each done can wait
 // only past a bound of its own: if s.Unsent() > limit, Write(nil, resume).
 // Loop goroutine.
 func (s *Stream) Unsent() int { return s.unsent }
