@@ -21,13 +21,20 @@ func (e *lineOnlyEcho) LineReceived(line []byte) { _ = e.SendLine(line) }
 // and, for "stream-await", the next read only once the write's done ran),
 // and through protocol.LineOnlyReceiver. The difference between
 // "stream-nowait" and "lineonly" is the stream's cost over a receiver that
-// lends its lines, mostly the copy that makes lines the callee's. ns/op is
-// per line.
+// lends its lines, mostly the copy that makes lines the callee's and the
+// garbage it leaves; "stream-reuse" lends its lines too (ReuseBuffer).
+// ns/op is per line.
 func BenchmarkLineEcho(b *testing.B) {
-	line := append(bytes.Repeat([]byte{'y'}, 63), '\n')
-	crlf := append(bytes.Repeat([]byte{'y'}, 62), '\r', '\n')
+	for _, size := range []int{64, 4096} {
+		b.Run(fmt.Sprint("line=", size), func(b *testing.B) { benchLineEcho(b, size) })
+	}
+}
+
+func benchLineEcho(b *testing.B, size int) {
+	line := append(bytes.Repeat([]byte{'y'}, size-1), '\n')
+	crlf := append(bytes.Repeat([]byte{'y'}, size-2), '\r', '\n')
 	const perChunk = 8
-	for _, kind := range []string{"lineonly", "stream-nowait", "stream-await"} {
+	for _, kind := range []string{"lineonly", "stream-nowait", "stream-reuse", "stream-await"} {
 		b.Run(kind, func(b *testing.B) {
 			tr := transporttest.New()
 			var feed func([]byte)
@@ -35,11 +42,13 @@ func BenchmarkLineEcho(b *testing.B) {
 			switch kind {
 			case "lineonly":
 				p := &lineOnlyEcho{}
+				p.MaxLength = 1 << 20
 				protocol.MakeConnection(p, tr)
 				feed, chunk = p.DataReceived, bytes.Repeat(crlf, perChunk)
 			default:
 				var n int
 				s := stream.New(func(s *stream.Stream) {
+					s.ReuseBuffer = kind == "stream-reuse"
 					if kind == "stream-await" {
 						echoLines(s, &n)
 						return
@@ -58,7 +67,7 @@ func BenchmarkLineEcho(b *testing.B) {
 				chunk = bytes.Repeat(line, perChunk)
 				feed = func(data []byte) {
 					s.DataReceived(data)
-					for s.Writing() {
+					for kind == "stream-await" && s.Writing() {
 						drain(b, tr)
 					}
 				}

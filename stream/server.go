@@ -58,6 +58,9 @@ type TCPServer struct {
 	MaxBufferSize      int
 	MaxWriteBufferSize int
 	ReadAhead          int
+	// ReuseBuffer is given to each connection's Stream: read callbacks
+	// get data lent until they return (see Stream.ReuseBuffer).
+	ReuseBuffer bool
 
 	mu    sync.Mutex
 	self  Handler
@@ -147,6 +150,7 @@ func (srv *TCPServer) BuildProtocol(addr net.Addr) protocol.Protocol {
 	s.MaxBufferSize = srv.MaxBufferSize
 	s.MaxWriteBufferSize = srv.MaxWriteBufferSize
 	s.ReadAhead = srv.ReadAhead
+	s.ReuseBuffer = srv.ReuseBuffer
 	return s
 }
 

@@ -134,40 +134,48 @@ func TestReads(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, size := range transporttest.ChunkSizes {
-			t.Run(fmt.Sprintf("%s/chunk=%d", tt.name, size), func(t *testing.T) {
-				var r results
-				s, tr := connect(t, func(s *stream.Stream) { loop(s, tt.read(s), &r) })
-				input := []byte(tt.input)
-				if rest := feed(s, tr, input, size); len(rest) > 0 {
-					t.Fatalf("transport paused with %q not fed", rest)
-				}
-				if !equal(r.data, tt.want) {
-					t.Errorf("got %q, want %q", r.data, tt.want)
-				}
-				if r.err != nil {
-					t.Fatalf("error before the close: %v", r.err)
-				}
-				if r.deep > 1 {
-					t.Errorf("callbacks nested %d deep, want 1: a read started in a callback must not call back inside it", r.deep)
-				}
-				// The data is the callee's: the input's memory may change.
-				copy(input, bytes.Repeat([]byte{'#'}, len(input)))
-				for i, k := range r.kept {
-					if string(k) != r.data[i] || cap(k) != len(k) {
-						t.Errorf("kept slice %d = %q (cap %d), want %q (cap %d)", i, k, cap(k), r.data[i], len(r.data[i]))
+			for _, reuse := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/chunk=%d/reuse=%v", tt.name, size, reuse), func(t *testing.T) {
+					var r results
+					s, tr := connect(t, func(s *stream.Stream) {
+						s.ReuseBuffer = reuse
+						loop(s, tt.read(s), &r)
+					})
+					input := []byte(tt.input)
+					if rest := feed(s, tr, input, size); len(rest) > 0 {
+						t.Fatalf("transport paused with %q not fed", rest)
 					}
-				}
-				s.ConnectionLost(transport.ErrConnectionDone)
-				if !equal(r.data[len(tt.want):], tt.wantEOF) {
-					t.Errorf("at the close got %q, want %q", r.data[len(tt.want):], tt.wantEOF)
-				}
-				if tt.wantClosed != errors.Is(r.err, stream.ErrStreamClosed) || (tt.wantClosed && !errors.Is(r.err, transport.ErrConnectionDone)) {
-					t.Errorf("read pending at the close got %v, want ErrStreamClosed and ErrConnectionDone: %v", r.err, tt.wantClosed)
-				}
-				if got := s.Buffered(); got != tt.buffered {
-					t.Errorf("Buffered() = %d after the close, want %d", got, tt.buffered)
-				}
-			})
+					if !equal(r.data, tt.want) {
+						t.Errorf("got %q, want %q", r.data, tt.want)
+					}
+					if r.err != nil {
+						t.Fatalf("error before the close: %v", r.err)
+					}
+					if r.deep > 1 {
+						t.Errorf("callbacks nested %d deep, want 1: a read started in a callback must not call back inside it", r.deep)
+					}
+					// The data is the callee's: the input's memory may change.
+					copy(input, bytes.Repeat([]byte{'#'}, len(input)))
+					for i, k := range r.kept {
+						if reuse {
+							break // lent, not given
+						}
+						if string(k) != r.data[i] || cap(k) != len(k) {
+							t.Errorf("kept slice %d = %q (cap %d), want %q (cap %d)", i, k, cap(k), r.data[i], len(r.data[i]))
+						}
+					}
+					s.ConnectionLost(transport.ErrConnectionDone)
+					if !equal(r.data[len(tt.want):], tt.wantEOF) {
+						t.Errorf("at the close got %q, want %q", r.data[len(tt.want):], tt.wantEOF)
+					}
+					if tt.wantClosed != errors.Is(r.err, stream.ErrStreamClosed) || (tt.wantClosed && !errors.Is(r.err, transport.ErrConnectionDone)) {
+						t.Errorf("read pending at the close got %v, want ErrStreamClosed and ErrConnectionDone: %v", r.err, tt.wantClosed)
+					}
+					if got := s.Buffered(); got != tt.buffered {
+						t.Errorf("Buffered() = %d after the close, want %d", got, tt.buffered)
+					}
+				})
+			}
 		}
 	}
 }

@@ -63,6 +63,7 @@ func (c *streamEcho) onDrained(err error) {
 func serveWhirlStream(ctx context.Context, addr string, o Options, ready func(net.Addr)) error {
 	r := reactor.New(reactor.WithLoops(o.loops()))
 	srv := &streamEchoServer{}
+	srv.ReuseBuffer = true // lines are written back at once, never kept
 	srv.Init(srv, r)
 	p, err := srv.Listen(addr)
 	if err != nil {
