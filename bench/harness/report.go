@@ -333,7 +333,7 @@ func (rep *Report) checkTargets() []Target {
 					Want: fmt.Sprintf("≥ %.2f", want), Got: w.Ratio.Median, Met: w.Ratio.Median >= want,
 				})
 			}
-			for _, k := range []string{servers.Whirl, servers.WhirlLine} {
+			for _, k := range []string{servers.Whirl, servers.WhirlLine, servers.WhirlStream} {
 				if s := summary(sc.Name, k); s != nil && s.AllocsPerMsg != nil {
 					a := *s.AllocsPerMsg
 					out = append(out, Target{

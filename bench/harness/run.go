@@ -112,7 +112,7 @@ func fits(sc Scenario, kind string) bool { return servers.UDP(kind) == (sc.Mode 
 // DefaultServers lists every server in table order; the Python ones run only
 // when the interpreter has their module. Any goroutine.
 func DefaultServers() []string {
-	out := []string{servers.Gnet, servers.Whirl, servers.WhirlLine, servers.Stdlib}
+	out := []string{servers.Gnet, servers.Whirl, servers.WhirlLine, servers.WhirlStream, servers.Stdlib}
 	for _, s := range python.Servers {
 		out = append(out, s.Kind)
 	}

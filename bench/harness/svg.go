@@ -24,6 +24,7 @@ var serverColors = map[string]string{
 	"gnet":           "#4c78a8",
 	"whirl":          "#f58518",
 	"whirl-line":     "#e45756",
+	"whirl-stream":   "#ff9da6",
 	"stdlib":         "#72b7b2",
 	"python-twisted": "#54a24b",
 	"python-tornado": "#b279a2",

@@ -1,6 +1,7 @@
 // Package servers holds the echo servers that whirl's benchmarks compare:
 // raw gnet (gnet's own echo example), the Go standard library with a goroutine per connection, whirl's echo protocol,
-// whirl's LineReceiver echoing lines, and the UDP echoes of gnet and whirl
+// whirl's LineReceiver echoing lines, whirl's stream.TCPServer echoing lines
+// read with ReadUntil, and the UDP echoes of gnet and whirl
 // (udp.go). The Python servers (Twisted, Tornado) are scripts in
 // bench/python.
 //
@@ -45,6 +46,9 @@ const (
 	// WhirlLine is a whirl protocol embedding protocol.LineReceiver that
 	// sends back each line it receives with SendLine.
 	WhirlLine = "whirl-line"
+	// WhirlStream is a stream.TCPServer that reads each line with
+	// ReadUntil and writes it back (stream.go).
+	WhirlStream = "whirl-stream"
 )
 
 // Errors returned by Serve.
@@ -60,7 +64,7 @@ const DefaultStdlibBuffer = 16 << 10
 
 // Options tune the servers. The zero value means every default.
 type Options struct {
-	// Loops is the number of event loops of Gnet, Whirl and WhirlLine;
+	// Loops is the number of event loops of Gnet, Whirl, WhirlLine and WhirlStream;
 	// 0 means GOMAXPROCS, as both gnet's multicore mode and whirl do.
 	Loops int
 	// StdlibBuffer is the per-connection read buffer of Stdlib, in bytes;
@@ -78,10 +82,11 @@ func (o Options) loops() int {
 type serveFunc func(ctx context.Context, addr string, o Options, ready func(net.Addr)) error
 
 var kinds = map[string]serveFunc{
-	Gnet:      serveGnet,
-	Stdlib:    serveStdlib,
-	Whirl:     serveWhirl,
-	WhirlLine: serveWhirlLine,
+	Gnet:        serveGnet,
+	Stdlib:      serveStdlib,
+	Whirl:       serveWhirl,
+	WhirlLine:   serveWhirlLine,
+	WhirlStream: serveWhirlStream,
 
 	GnetUDP:        serveGnetUDP,
 	WhirlUDP:       serveWhirlUDP(0),

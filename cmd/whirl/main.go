@@ -16,6 +16,9 @@
 //	framedecho
 //	        echo int32, int16, int8 or netstring frames (--framing)
 //	udpecho write back every UDP datagram received (--listen host:port)
+//	tcpecho Tornado's demos/tcpecho server: each line comes back
+//	seedserver
+//	        the seed document's TcpServer, upper-casing each chunk
 //	bench   whirl against raw gnet, the standard library, Twisted and
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //	version print whirl's version
@@ -59,6 +62,8 @@ import (
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
 	"github.com/whirl-go/whirl/examples/portforward/portforward"
 	"github.com/whirl-go/whirl/examples/relay/relay"
+	"github.com/whirl-go/whirl/examples/seedserver/seedserver"
+	"github.com/whirl-go/whirl/examples/tcpecho/tcpecho"
 	"github.com/whirl-go/whirl/examples/udpecho/udpecho"
 	"github.com/whirl-go/whirl/internal/cli"
 	"github.com/whirl-go/whirl/reactor"
@@ -83,6 +88,8 @@ var commands = []command{
 	{name: "chat", summary: "line-based chat room: CRLF lines, NICK <name>, /quit", run: runChat},
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
 	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
+	{name: "tcpecho", summary: "Tornado's demos/tcpecho server: each line comes back (default tcp:9888)", run: runTCPEcho},
+	{name: "seedserver", summary: "the seed document's TcpServer: each chunk comes back upper-cased", run: runSeedserver},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
 	{name: "version", summary: "print whirl's version", run: runVersion},
 }
@@ -258,6 +265,16 @@ func runFramedecho(ctx context.Context, env *env, args []string) error {
 // runUDPEcho runs the UDP echo, examples/udpecho.
 func runUDPEcho(ctx context.Context, env *env, args []string) error {
 	return udpecho.Run(ctx, "whirl udpecho", args, env.stderr, env.logs, env.ready)
+}
+
+// runTCPEcho runs Tornado's tcpecho server, examples/tcpecho.
+func runTCPEcho(ctx context.Context, env *env, args []string) error {
+	return tcpecho.Run(ctx, "whirl tcpecho", args, env.stderr, env.logs, env.ready)
+}
+
+// runSeedserver runs the seed document's server, examples/seedserver.
+func runSeedserver(ctx context.Context, env *env, args []string) error {
+	return seedserver.Run(ctx, "whirl seedserver", args, env.stderr, env.logs, env.ready)
 }
 
 // errBenchFailed is returned by runBench when the benchmark reported a failure
