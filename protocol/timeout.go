@@ -21,9 +21,9 @@ type TimeoutHandler interface {
 }
 
 // Timeout closes a connection that stays quiet for too long: Twisted's
-// policies.TimeoutMixin. A protocol embeds it beside its base, binds it to
-// arms it with SetTimeout, and calls ResetTimeout whenever something happens
-// that should keep the connection alive:
+// policies.TimeoutMixin. A protocol embeds it beside its base (MakeConnection
+// binds it to the protocol), arms it with SetTimeout, and calls ResetTimeout
+// whenever something happens that should keep the connection alive:
 //
 //	type Session struct {
 //		protocol.LineReceiver

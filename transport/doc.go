@@ -1,10 +1,25 @@
 // Package transport defines what a protocol talks to: the [Transport] of one
-// connection, the [Loop] that runs the connection's callbacks, and the [Clock]
-// and [DelayedCall] of that loop's timers.
+// connection (Twisted's ITransport), the [DatagramTransport] of a UDP socket,
+// the [Loop] that runs the callbacks, the [Clock] and [DelayedCall] of that
+// loop's timers, and the [Producer] interface of flow control, which every
+// Transport implements.
 //
 // The package imports nothing but the standard library. The reactor package
-// implements these interfaces on gnet's event loops; package transporttest
-// implements them in memory, with a fake clock, for tests without sockets.
+// implements these interfaces on its event loops (gnet's pollers); package
+// transporttest implements them in memory, with a fake clock, for tests
+// without sockets.
+//
+// # Reasons
+//
+// A protocol's ConnectionLost gets a reason that matches exactly one of
+// [ErrConnectionDone] (a clean close, by either side), [ErrConnectionLost]
+// (reset or I/O error, wrapping the cause) and [ErrConnectionAborted] (this
+// side gave up: AbortConnection, CloseWithError, a panic, a cap or a
+// deadline), tested with [errors.Is]. The reason may match a more precise
+// error of this package too ([ErrIdleTimeout], [ErrWriteBufferOverflow],
+// [ErrLingerTimeout], [*PanicError], ...); each one's documentation says
+// which of the three it comes with. A client factory's
+// ClientConnectionFailed gets a reason matching [ErrConnectFailed].
 //
 // # Goroutines
 //

@@ -9,14 +9,16 @@ import (
 // matches one of the first three with [errors.Is].
 var (
 	// ErrConnectionDone means the connection was closed cleanly, by either
-	// side: the peer sent EOF, or LoseConnection finished.
+	// side: the peer sent EOF, LoseConnection finished, or the reactor's
+	// read-idle timeout closed it (the reason then also matches
+	// ErrIdleTimeout).
 	ErrConnectionDone = errors.New("transport: connection closed cleanly")
 	// ErrConnectionLost means the connection ended uncleanly (reset, I/O
 	// error). The reason wraps the cause as well.
 	ErrConnectionLost = errors.New("transport: connection lost")
 	// ErrConnectionAborted means the connection was aborted on this side:
-	// AbortConnection, CloseWithError, a panic in a callback, a drain or
-	// stop deadline.
+	// AbortConnection, CloseWithError, a panic in a callback, the
+	// write-buffer cap, a write stall, a drain or stop deadline.
 	ErrConnectionAborted = errors.New("transport: connection aborted")
 	// ErrClosed is returned by writes on a transport that is closed.
 	ErrClosed = errors.New("transport: use of closed connection")
@@ -30,11 +32,16 @@ var (
 	// ErrWriteBufferOverflow is wrapped in the reason of a connection
 	// aborted because its buffered output passed the hard cap.
 	ErrWriteBufferOverflow = errors.New("transport: write buffer overflow")
-	// ErrReadBufferOverflow is wrapped in the reason of a connection aborted
-	// because, while paused, it buffered more received data than allowed.
+	// ErrReadBufferOverflow was wrapped in the reason of a connection that
+	// buffered too much received data while paused.
+	//
+	// Deprecated: no longer reported: a paused connection is not read, so
+	// nothing is buffered for it (reactor.WithMaxPausedReadBuffer is ignored).
 	ErrReadBufferOverflow = errors.New("transport: read buffer overflow while paused")
-	// ErrIdleTimeout is wrapped in the reason of a connection aborted because
-	// nothing was received for the read-idle timeout.
+	// ErrIdleTimeout is wrapped in the reason of a connection closed because
+	// nothing was received for the read-idle timeout. The close is clean
+	// (buffered output is flushed first): the reason matches
+	// ErrConnectionDone, not ErrConnectionAborted.
 	ErrIdleTimeout = errors.New("transport: read idle timeout")
 	// ErrWriteStalled is wrapped in the reason of a connection aborted
 	// because its buffered output made no progress for the write-stall

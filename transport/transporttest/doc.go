@@ -6,7 +6,9 @@
 // A test connects a protocol to a [Transport], feeds it bytes by calling its
 // DataReceived, and reads back what it wrote with [Transport.Value]. Timers and
 // callbacks that the protocol schedules on the transport's loop run only when
-// the test moves the clock with [Clock.Advance]:
+// the test moves the clock with [Clock.Advance]. With Echo a protocol that
+// writes back what it receives and, with a protocol.Timeout set to 30 s in
+// its ConnectionMade, hangs up after 30 s without input:
 //
 //	tr := transporttest.New()
 //	p := &Echo{}
@@ -15,10 +17,14 @@
 //	if got, want := string(tr.Value()), "hello"; got != want {
 //		t.Errorf("wrote %q, want %q", got, want)
 //	}
-//	tr.Clock().Advance(30 * time.Second) // fire an idle timeout
+//	tr.Clock().Advance(30 * time.Second) // fires the protocol's own timer
 //	if tr.Connected() {
-//		t.Error("still connected after the idle timeout")
+//		t.Error("still connected 30 s after the last input")
 //	}
+//
+// The reactor's own timeouts (reactor.WithReadIdleTimeout and the like) are
+// not part of the in-memory transport: only the timers the protocol sets
+// run here. The package example shows the same with a DelayedCall.
 //
 // Framing protocols should be fed their input in pieces of every size, to
 // shake out buffering bugs; [Chunks] and [ChunkSizes] do that:
