@@ -21,6 +21,7 @@ func TestImportGraph(t *testing.T) {
 		{"task", []string{"transport"}, nil},
 		{"policies", []string{"factory", "protocol", "transport"}, []string{"github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
 		{"endpoint", nil, nil},
+		{"tlsproto", []string{"factory", "protocol", "transport"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkgs, func(t *testing.T) {
@@ -59,7 +60,7 @@ func TestImportGraph(t *testing.T) {
 // TestNoGnetInExportedAPI checks that no exported declaration outside package
 // reactor mentions gnet, by asking go doc for each package's API.
 func TestNoGnetInExportedAPI(t *testing.T) {
-	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "reactor"} {
+	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "tlsproto", "reactor"} {
 		out, err := exec.Command("go", "doc", "-all", module+"/"+pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go doc %s: %v\n%s", pkg, err, out)
