@@ -399,7 +399,7 @@ func run(d time.Duration, conns, size, hsClients, idle, rounds int, versions str
 				start := time.Now()
 				bps, err := throughput(s.addr, ver, conns, size, d)
 				mb := bps * time.Since(start).Seconds() / 1e6
-				return float64((s.cpu()-c0).Microseconds()) / 1000 / mb, err
+				return float64((s.cpu() - c0).Microseconds()) / 1000 / mb, err
 			}},
 			{fmt.Sprintf("TLS %s full handshakes/s (%d clients)", v, hsClients), func(s *server) (float64, error) {
 				return handshakes(s.addr, ver, hsClients, d)
