@@ -12,9 +12,10 @@ import (
 //
 // A Client is a plain value: it may be copied and compared with ==.
 type Client struct {
-	// Kind is TCP or UNIX.
+	// Kind is TCP, UNIX or TLS.
 	Kind Kind
-	// Network is the network to give Go's net package: "tcp" or "unix".
+	// Network is the network to give Go's net package: "tcp" (TCP, TLS)
+	// or "unix".
 	Network string
 	// Addr is the address to connect to, as net.Dial takes it with
 	// Network: "host:port" for TCP, with an IPv6 host in brackets
@@ -22,12 +23,12 @@ type Client struct {
 	// bracketed too, as in [Server.Addr]), and Path for UNIX.
 	Addr string
 
-	// Host is the host of TCP, as written: an IP address (an IPv6 one
+	// Host is the host of TCP and TLS, as written: an IP address (an IPv6 one
 	// possibly with a zone) or a host name, which is not resolved here.
 	Host string
-	// Port is the port of TCP, from 1 to 65535.
+	// Port is the port of TCP and TLS, from 1 to 65535.
 	Port int
-	// BindAddress is Twisted's bindAddress= of TCP: the local IP address
+	// BindAddress is Twisted's bindAddress= of TCP and TLS: the local IP address
 	// to connect from, with a port the system picks (as in Twisted, no
 	// fixed local port). Empty means any.
 	BindAddress string
@@ -45,6 +46,18 @@ type Client struct {
 	// take, or 0 when the string gave none: the connector's default then
 	// applies (Twisted's is 30 s).
 	Timeout time.Duration
+
+	// Certificate is TLS's certificate=: the PEM file of a client
+	// certificate to present, or empty for none.
+	Certificate string
+	// PrivateKey is TLS's privateKey=: the PEM file of the client
+	// certificate's key; Certificate when not given (one file holding
+	// both), as in Twisted.
+	PrivateKey string
+	// TrustRoots is TLS's trustRoots=: a PEM file, or a directory of PEM
+	// files, of the authorities to trust instead of the system's; empty
+	// for the system's.
+	TrustRoots string
 }
 
 // clientSchemas are the parameters of each client type, as Twisted's
@@ -53,6 +66,7 @@ type Client struct {
 var clientSchemas = map[string]*schema{
 	"tcp":  {typ: "tcp", names: []string{"host", "port", "timeout", "bindAddress"}, npos: 2, free: true, ipv6: []string{"host", "bindAddress"}},
 	"unix": {typ: "unix", names: []string{"path", "timeout", "checkPID", "lockfile"}, npos: 1, free: true},
+	"tls":  {typ: "tls", names: []string{"host", "port", "timeout", "bindAddress", "certificate", "privateKey", "trustRoots", "endpoint"}, npos: 2, free: true, ipv6: []string{"host", "bindAddress"}},
 }
 
 // ParseClient parses a client endpoint string in Twisted's syntax
@@ -83,7 +97,7 @@ func ParseClient(s string) (Client, error) {
 	sc, ok := clientSchemas[typ]
 	if !ok {
 		name, _, _ := strings.Cut(s, ":")
-		return Client{}, unsupportedError(s, "endpoint type "+strconv.Quote(name)+" is for servers only (clients take tcp and unix)")
+		return Client{}, unsupportedError(s, "endpoint type "+strconv.Quote(name)+" is for servers only (clients take tcp, unix and tls)")
 	}
 	args, reason := tokenize(s)
 	if reason != "" {
@@ -94,9 +108,17 @@ func ParseClient(s string) (Client, error) {
 		return Client{}, syntaxError(s, reason)
 	}
 	var c Client
-	if typ == "tcp" {
+	switch typ {
+	case "tcp":
 		c, reason = parseClientTCP(&p)
-	} else {
+	case "tls":
+		if _, ok := p.get("endpoint"); ok {
+			return Client{}, unsupportedError(s, "endpoint is not supported: tls connects over TCP")
+		}
+		if c, reason = parseClientTCP(&p); reason == "" {
+			reason = c.parseTLS(&p)
+		}
+	default:
 		c, reason = parseClientUNIX(&p)
 	}
 	if reason == "" {
@@ -138,6 +160,26 @@ func parseClientTCP(p *params) (Client, string) {
 		c.BindAddress = v
 	}
 	return c, ""
+}
+
+// parseTLS turns a tcp client into a tls one, with its files.
+func (c *Client) parseTLS(p *params) string {
+	c.Kind = TLS
+	c.Certificate, _ = p.get("certificate")
+	c.PrivateKey = c.Certificate
+	if v, ok := p.get("privateKey"); ok {
+		if c.Certificate == "" {
+			return "privateKey without certificate"
+		}
+		c.PrivateKey = v
+	}
+	c.TrustRoots, _ = p.get("trustRoots")
+	for _, f := range []string{c.Certificate, c.PrivateKey, c.TrustRoots} {
+		if strings.IndexByte(f, 0) >= 0 {
+			return strconv.Quote(f) + " is not a file name"
+		}
+	}
+	return ""
 }
 
 // checkClientHostPort refuses what a client cannot connect to: no host, or
@@ -186,14 +228,24 @@ func parseClientUNIX(p *params) (Client, string) {
 // `tcp:host=\:\:1:port=80:timeout=5`, "unix:/run/app.sock:checkPID=1". A
 // plain "host:port" comes back in the tcp form. It is built from Kind and
 // the fields of that kind (Network and Addr are not read), and is empty for
-// a Kind other than TCP and UNIX. Any goroutine may call it.
+// a Kind other than TCP, UNIX and TLS ("tls:host=example.com:port=443").
+// Any goroutine may call it.
 func (c Client) String() string {
 	var b strings.Builder
 	switch c.Kind {
-	case TCP:
-		b.WriteString("tcp:host=" + quote(c.Host) + ":port=" + strconv.Itoa(c.Port))
+	case TCP, TLS:
+		b.WriteString(c.Kind.String() + ":host=" + quote(c.Host) + ":port=" + strconv.Itoa(c.Port))
 		if c.BindAddress != "" {
 			b.WriteString(":bindAddress=" + quote(c.BindAddress))
+		}
+		if c.Certificate != "" {
+			b.WriteString(":certificate=" + quote(c.Certificate))
+			if c.PrivateKey != c.Certificate {
+				b.WriteString(":privateKey=" + quote(c.PrivateKey))
+			}
+		}
+		if c.TrustRoots != "" {
+			b.WriteString(":trustRoots=" + quote(c.TrustRoots))
 		}
 	case UNIX:
 		b.WriteString("unix:" + quote(c.Path))

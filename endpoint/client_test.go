@@ -19,6 +19,11 @@ func unixTo(path string) endpoint.Client {
 	return endpoint.Client{Kind: endpoint.UNIX, Network: "unix", Addr: path, Path: path}
 }
 
+// tlsTo is the TLS Client connecting to host and port.
+func tlsTo(addr, host string, port int) endpoint.Client {
+	return endpoint.Client{Kind: endpoint.TLS, Network: "tcp", Addr: addr, Host: host, Port: port}
+}
+
 func withC(c endpoint.Client, f func(*endpoint.Client)) endpoint.Client {
 	f(&c)
 	return c
@@ -62,6 +67,14 @@ func TestParseClient(t *testing.T) {
 		{"unix:@abstract", unixTo("@abstract")},
 		{"unix:@abstract:checkPID=0", unixTo("@abstract")},
 		{`unix:C\:/a\=b`, unixTo("C:/a=b")},
+		// tls: Twisted's TLS client parameters.
+		{"tls:example.com:443", tlsTo("example.com:443", "example.com", 443)},
+		{"tls:host=example.com:port=443:timeout=5", withC(tlsTo("example.com:443", "example.com", 443), func(c *endpoint.Client) { c.Timeout = 5 * time.Second })},
+		{"TLS:host=::1:port=443", tlsTo("[::1]:443", "::1", 443)},
+		{"tls:example.com:443:certificate=c.pem", withC(tlsTo("example.com:443", "example.com", 443), func(c *endpoint.Client) { c.Certificate, c.PrivateKey = "c.pem", "c.pem" })},
+		{"tls:example.com:443:certificate=c.pem:privateKey=k.pem:trustRoots=/etc/ca:bindAddress=192.0.2.1", withC(tlsTo("example.com:443", "example.com", 443), func(c *endpoint.Client) {
+			c.Certificate, c.PrivateKey, c.TrustRoots, c.BindAddress = "c.pem", "k.pem", "/etc/ca", "192.0.2.1"
+		})},
 		// Plain host:port.
 		{"example.com:80", example},
 		{"127.0.0.1:8000", tcpTo("127.0.0.1:8000", "127.0.0.1", 8000)},
@@ -147,8 +160,12 @@ func TestParseClientError(t *testing.T) {
 		{"udp:example.com:53", endpoint.ErrUnsupported, `"udp" is for servers only`},
 		{"Systemd:domain=INET:index=0", endpoint.ErrUnsupported, `"Systemd" is for servers only`},
 		{"udp", endpoint.ErrUnsupported, "servers only"},
-		{"ssl:example.com:443", endpoint.ErrUnsupported, `"ssl" is not supported yet`},
-		{"tls:example.com:443", endpoint.ErrUnsupported, "not supported yet"},
+		{"ssl:example.com:443", endpoint.ErrUnsupported, `"ssl" is for servers only (clients take tcp, unix and tls)`},
+		{"tls:example.com:443:endpoint=tcp", endpoint.ErrUnsupported, "endpoint is not supported"},
+		{"tls:example.com:443:privateKey=k.pem", endpoint.ErrSyntax, "privateKey without certificate"},
+		{"tls:example.com", endpoint.ErrSyntax, "missing port"},
+		{"tls:example.com:0", endpoint.ErrSyntax, "port 0"},
+		{"tls:example.com:443:checkPID=1", endpoint.ErrSyntax, `unknown keyword "checkPID"`},
 		{"onion:host=x.onion:port=80", endpoint.ErrUnsupported, "not supported yet"},
 		{"foo:a:b=c", endpoint.ErrUnsupported, `unknown endpoint type "foo"`},
 	}
@@ -179,6 +196,9 @@ func TestClientString(t *testing.T) {
 		{"tcp:a:1:timeout=2m", "tcp:host=a:port=1:timeout=120"},
 		{"unix:path=/p:lockfile=1:timeout=5", "unix:/p:checkPID=1:timeout=5"},
 		{`unix:/a\:b\=c`, `unix:/a\:b\=c`},
+		{"tls:example.com:443", "tls:host=example.com:port=443"},
+		{"tls:example.com:443:trustRoots=ca.pem:certificate=c.pem:timeout=5", "tls:host=example.com:port=443:certificate=c.pem:trustRoots=ca.pem:timeout=5"},
+		{"tls:example.com:443:certificate=c.pem:privateKey=k.pem", "tls:host=example.com:port=443:certificate=c.pem:privateKey=k.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

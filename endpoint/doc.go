@@ -7,14 +7,15 @@
 // endpoint syntax.
 //
 // The package imports only the standard library, does no name resolution
-// and touches no file: it checks the form of a string, not whether the
-// address can be used.
+// and touches no file when parsing: it checks the form of a string, not
+// whether the address can be used. Only TLSConfig reads the key and
+// certificate files an ssl or tls endpoint names.
 //
 // # Grammar
 //
 //	endpoint  = type { ":" argument }
 //	argument  = value | keyword "=" value
-//	type      = "tcp" | "tcp6" | "unix" | "udp" | "systemd"  (any case)
+//	type      = "tcp" | "tcp6" | "unix" | "udp" | "systemd" | "ssl" | "tls"  (any case)
 //	server    = [ "haproxy:" ] endpoint                      (any case)
 //
 // An argument is a value, given by position, or keyword=value; the first
@@ -56,6 +57,10 @@
 //	udp:9000:interface=127.0.0.1             UDP      udp      127.0.0.1:9000   positional: port, interface
 //	systemd:domain=INET:index=0              Systemd  tcp      (none)           positional: domain, index, name
 //	systemd:domain=UNIX:name=app             Systemd  unix     (none)           LISTEN_FDNAMES
+//	ssl:443:privateKey=key.pem:certKey=cert.pem
+//	                                         SSL      tcp      :443             positional: port, privateKey, certKey,
+//	                                                                            sslmethod, interface, backlog, extraCertChain
+//	ssl:443                                  SSL      tcp      :443             key and certificate in server.pem
 //	127.0.0.1:8000, [::1]:0, :8000           TCP      tcp      as given
 //	haproxy:tcp:8080:interface=10.0.0.5      TCP      tcp      10.0.0.5:8080    HAProxy set: PROXY protocol
 //	haproxy:unix:/run/app.sock               UNIX     unix     /run/app.sock    HAProxy set
@@ -72,19 +77,24 @@
 // socket file), mode (octal, default 0666), lockfile (0 or 1, default 1;
 // see [Server.Lockfile]), domain (INET, INET6 or UNIX), and exactly one of
 // index (from 0) and name. Twisted has no udp string; whirl's takes the
-// parameters of Twisted's listenUDP.
+// parameters of Twisted's listenUDP. ssl takes tcp's, and Twisted's
+// privateKey (a PEM file, default server.pem), certKey (a PEM file of the
+// certificate and its chain, default privateKey: one file holding both) and
+// extraCertChain (a PEM file of more certificates);
+// [Server.TLSConfig] loads them. Twisted's sslmethod and dhParameters are
+// refused (ErrUnsupported): crypto/tls negotiates TLS 1.2 or 1.3 with ECDHE.
 //
 // whirl adds keywords of its own, options that Twisted and whirl's reactor
 // set for every port, so that each port can have its own (a zero or
 // missing one leaves the reactor's):
 //
 //	keyword         Server field       meaning                                 types
-//	reuseport=1     ReusePort          SO_REUSEPORT on this port               tcp, tcp6, unix
-//	idle=5m         ReadIdleTimeout    read idle timeout of its connections    tcp, tcp6, unix, systemd
-//	stall=60s       WriteStallTimeout  write stall timeout of its connections  tcp, tcp6, unix, systemd
-//	maxwrite=16MiB  MaxWriteBuffer     cap of each connection's output buffer  tcp, tcp6, unix, systemd
-//	sndbuf=64KiB    SendBuffer         kernel send buffer (SO_SNDBUF)          tcp, tcp6, unix
-//	rcvbuf=64KiB    ReceiveBuffer      kernel receive buffer (SO_RCVBUF)       tcp, tcp6, unix
+//	reuseport=1     ReusePort          SO_REUSEPORT on this port               tcp, tcp6, unix, ssl
+//	idle=5m         ReadIdleTimeout    read idle timeout of its connections    tcp, tcp6, unix, systemd, ssl
+//	stall=60s       WriteStallTimeout  write stall timeout of its connections  tcp, tcp6, unix, systemd, ssl
+//	maxwrite=16MiB  MaxWriteBuffer     cap of each connection's output buffer  tcp, tcp6, unix, systemd, ssl
+//	sndbuf=64KiB    SendBuffer         kernel send buffer (SO_SNDBUF)          tcp, tcp6, unix, ssl
+//	rcvbuf=64KiB    ReceiveBuffer      kernel receive buffer (SO_RCVBUF)       tcp, tcp6, unix, ssl
 //
 // A duration (idle, stall, and a client's timeout) is a positive number of
 // seconds ("30", "1.5"), as Twisted's timeout, or a Go duration ("1.5s",
@@ -103,18 +113,27 @@
 //	unix:/run/app.sock                       UNIX  unix     /run/app.sock    positional: path
 //	unix:path=/run/app.sock:timeout=5:checkPID=1
 //	                                         UNIX  unix     /run/app.sock    lockfile= is checkPID's other name
+//	tls:example.com:443                      TLS   tcp      example.com:443  positional: host, port
+//	tls:example.com:443:trustRoots=ca.pem:certificate=client.pem:privateKey=client.key
+//	                                         TLS   tcp      example.com:443
 //	example.com:80, [::1]:80                 TCP   tcp      as given
 //
 // A client needs a host and a port from 1 to 65535; bindAddress is an IP
-// address (the local port is the system's choice, as in Twisted).
+// address (the local port is the system's choice, as in Twisted). tls takes
+// tcp's parameters and Twisted's certificate (a PEM file of a client
+// certificate), privateKey (its key, default certificate) and trustRoots (a
+// PEM file or a directory of them: the authorities to trust instead of the
+// system's); the server's certificate must name host. [Client.TLSConfig]
+// loads them. Twisted's endpoint= (TLS over another endpoint) is refused.
 //
 // # Errors
 //
 // A string that cannot be parsed gives a [*ParseError] whose Reason says
 // what is wrong. It wraps [ErrSyntax] for a malformed string and
-// [ErrUnsupported] for an endpoint type whirl does not parse yet (ssl, tls,
-// stdio, onion, an unknown type) or that exists only for servers (tcp6,
-// udp and systemd given to ParseClient).
+// [ErrUnsupported] for an endpoint type whirl does not parse yet (stdio,
+// onion, an unknown type), one that exists only for servers (tcp6, udp,
+// systemd and ssl given to ParseClient) or only for clients (tls given to
+// ParseServer), or a parameter whirl cannot honour.
 //
 // # Goroutines
 //

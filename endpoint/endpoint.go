@@ -20,8 +20,10 @@ var (
 	// host name, a bad mode, duration or size), a bad escape.
 	ErrSyntax = errors.New("endpoint: syntax error")
 	// ErrUnsupported means the string names an endpoint type whirl does not
-	// parse (yet), such as ssl, tls, stdio or onion, or one that exists only
-	// on the other side (tcp6, udp and systemd are server types only).
+	// parse (yet), such as stdio or onion, or one that exists only on the
+	// other side (tcp6, udp, systemd and ssl are server types, tls a client
+	// type), or a parameter whirl cannot honour (ssl's sslmethod and
+	// dhParameters, tls's endpoint).
 	ErrUnsupported = errors.New("endpoint: unsupported endpoint type")
 )
 
@@ -61,10 +63,17 @@ const (
 	// Systemd is a listening socket inherited from systemd's socket
 	// activation ("systemd:domain=INET:index=0"); servers only.
 	Systemd
+	// SSL is a TLS server over TCP
+	// ("ssl:443:privateKey=key.pem:certKey=cert.pem"); servers only, as in
+	// Twisted.
+	SSL
+	// TLS is a TLS client over TCP ("tls:example.com:443"); clients only,
+	// as in Twisted.
+	TLS
 )
 
 // String returns the type name as an endpoint string writes it ("tcp",
-// "tcp6", "unix", "udp", "systemd"), or "Kind(n)" for a value that is none
+// "tcp6", "unix", "udp", "systemd", "ssl", "tls"), or "Kind(n)" for a value that is none
 // of them. Any goroutine may call it.
 func (k Kind) String() string {
 	switch k {
@@ -78,6 +87,10 @@ func (k Kind) String() string {
 		return "udp"
 	case Systemd:
 		return "systemd"
+	case SSL:
+		return "ssl"
+	case TLS:
+		return "tls"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -92,8 +105,8 @@ var typeNames = map[string]bool{
 	"udp":     true,
 	"systemd": true,
 	"haproxy": true, // servers only; ParseServer reads the prefix before split
-	"ssl":     false,
-	"tls":     false,
+	"ssl":     true,
+	"tls":     true,
 	"stdio":   false,
 	"onion":   false,
 	"tor":     false,

@@ -30,6 +30,13 @@ func with(s endpoint.Server, f func(*endpoint.Server)) endpoint.Server {
 	return s
 }
 
+// sslAt is the SSL Server listening on addr with Twisted's default key file.
+func sslAt(addr string) endpoint.Server {
+	s := tcpAt(addr, 0)
+	s.Kind, s.PrivateKey, s.CertKey = endpoint.SSL, "server.pem", "server.pem"
+	return s
+}
+
 // unixAt is the UNIX Server on path with Twisted's defaults.
 func unixAt(path string) endpoint.Server {
 	return endpoint.Server{Kind: endpoint.UNIX, Network: "unix", Addr: path, Path: path, Mode: 0o666, Lockfile: true}
@@ -135,6 +142,16 @@ func TestParseServer(t *testing.T) {
 		{"unix:/p:reuseport=1:idle=10s:stall=20s:maxwrite=100", with(unixAt("/p"), func(s *endpoint.Server) {
 			s.ReusePort, s.ReadIdleTimeout, s.WriteStallTimeout, s.MaxWriteBuffer = true, 10*time.Second, 20*time.Second, 100
 		})},
+		// ssl: Twisted's _parseSSL parameters.
+		{"ssl:443", sslAt(":443")},
+		{"ssl:443:privateKey=key.pem:certKey=cert.pem", with(sslAt(":443"), func(s *endpoint.Server) { s.PrivateKey, s.CertKey = "key.pem", "cert.pem" })},
+		{"ssl:443:privateKey=both.pem", with(sslAt(":443"), func(s *endpoint.Server) { s.PrivateKey, s.CertKey = "both.pem", "both.pem" })},
+		{"SSL:443:key.pem:cert.pem", with(sslAt(":443"), func(s *endpoint.Server) { s.PrivateKey, s.CertKey = "key.pem", "cert.pem" })},
+		{"ssl:port=8443:interface=::1:backlog=50", with(sslAt("[::1]:8443"), func(s *endpoint.Server) { s.Interface, s.Backlog = "::1", 50 })},
+		{"ssl:443:interface=127.0.0.1:extraCertChain=chain.pem:idle=30", with(sslAt("127.0.0.1:443"), func(s *endpoint.Server) {
+			s.Interface, s.ExtraCertChain, s.ReadIdleTimeout = "127.0.0.1", "chain.pem", 30*time.Second
+		})},
+		{`ssl:0:privateKey=/etc/k\:1.pem`, with(sslAt(":0"), func(s *endpoint.Server) { s.PrivateKey, s.CertKey = "/etc/k:1.pem", "/etc/k:1.pem" })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -198,7 +215,12 @@ func TestParseServerError(t *testing.T) {
 		{`tcp:8000:interface=\`, endpoint.ErrSyntax, "backslash at the end"},
 		{`tcp:8000:interface=\x`, endpoint.ErrSyntax, "bad escape"},
 		{`tcp:p\ort=8000`, endpoint.ErrSyntax, "bad escape"},
-		{"ssl:443:privateKey=key.pem", endpoint.ErrUnsupported, `"ssl"`},
+		{"ssl:443:sslmethod=TLSv1_2_METHOD", endpoint.ErrUnsupported, "sslmethod is not supported"},
+		{"ssl:443:dhParameters=dh.pem", endpoint.ErrUnsupported, "dhParameters is not supported"},
+		{"ssl:443:privateKey=", endpoint.ErrSyntax, "privateKey"},
+		{"ssl:443:certKey=", endpoint.ErrSyntax, "certKey"},
+		{"ssl:privateKey=k.pem", endpoint.ErrSyntax, "missing port"},
+		{"ssl:443:trustRoots=ca.pem", endpoint.ErrSyntax, `unknown keyword "trustRoots"`},
 		{"foo:8000:bar=1", endpoint.ErrUnsupported, `unknown endpoint type "foo"`},
 		{`foo:a\:b`, endpoint.ErrUnsupported, `unknown endpoint type "foo"`},
 		{"8000", endpoint.ErrSyntax, "host:port"},
@@ -293,8 +315,7 @@ func TestParseServerError(t *testing.T) {
 		{"systemd:UNIX::web", endpoint.ErrSyntax, "index and name given together"},
 		{"unix:/a=b", endpoint.ErrSyntax, `unknown keyword "/a" (unix takes address, mode, backlog, lockfile, reuseport, idle, stall, maxwrite, sndbuf and rcvbuf); write an "=" that is part of a value as \=`},
 		// Types not parsed yet.
-		{"ssl:443", endpoint.ErrUnsupported, "not supported yet"},
-		{"TLS:443", endpoint.ErrUnsupported, `"TLS" is not supported yet`},
+		{"TLS:443", endpoint.ErrUnsupported, `"TLS" is for clients only`},
 		{"stdio:", endpoint.ErrUnsupported, `"stdio" is not supported yet`},
 		{"onion:443", endpoint.ErrUnsupported, `"onion" is not supported yet`},
 	}
@@ -380,6 +401,11 @@ func TestServerString(t *testing.T) {
 		{"udp:9000:interface=127.0.0.1", "udp:9000:interface=127.0.0.1"},
 		{"systemd:domain=inet:index=0", "systemd:domain=INET:index=0"},
 		{"systemd:UNIX:name=web", "systemd:domain=UNIX:name=web"},
+		{"ssl:443", "ssl:443"},
+		{"ssl:443:server.pem:server.pem", "ssl:443"},
+		{"ssl:443:k.pem", "ssl:443:privateKey=k.pem"},
+		{"ssl:certKey=c.pem:port=443:interface=127.0.0.1:privateKey=k.pem", "ssl:443:interface=127.0.0.1:privateKey=k.pem:certKey=c.pem"},
+		{"ssl:443:extraCertChain=x.pem:reuseport=1", "ssl:443:extraCertChain=x.pem:reuseport=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -400,7 +426,7 @@ func TestServerString(t *testing.T) {
 func TestKindString(t *testing.T) {
 	for k, want := range map[endpoint.Kind]string{
 		endpoint.TCP: "tcp", endpoint.TCP6: "tcp6", endpoint.UNIX: "unix", endpoint.UDP: "udp",
-		endpoint.Systemd: "systemd", 0: "Kind(0)", 99: "Kind(99)",
+		endpoint.Systemd: "systemd", endpoint.SSL: "ssl", endpoint.TLS: "tls", 0: "Kind(0)", 99: "Kind(99)",
 	} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", k, got, want)

@@ -15,7 +15,8 @@ func ExampleParseServer() {
 		"systemd:domain=INET:index=0",
 		"tcp:8080:idle=5m:maxwrite=16MiB",
 		"[::1]:0",
-		"ssl:443",
+		"ssl:443:privateKey=key.pem:certKey=cert.pem",
+		"tls:443",
 	} {
 		srv, err := endpoint.ParseServer(s)
 		if err != nil {
@@ -32,7 +33,8 @@ func ExampleParseServer() {
 	// systemd tcp  ""               systemd:domain=INET:index=0
 	// tcp     tcp  ":8080"          tcp:8080:idle=300:maxwrite=16MiB
 	// tcp     tcp  "[::1]:0"        tcp:0:interface=\:\:1
-	// endpoint: "ssl:443": endpoint type "ssl" is not supported yet
+	// ssl     tcp  ":443"           ssl:443:privateKey=key.pem:certKey=cert.pem
+	// endpoint: "tls:443": endpoint type "tls" is for clients only (a TLS server is ssl:PORT:privateKey=KEY.pem:certKey=CERT.pem)
 }
 
 func ExampleParseClient() {
@@ -41,6 +43,7 @@ func ExampleParseClient() {
 		"tcp:host=::1:port=8080:timeout=5",
 		"unix:path=/run/app.sock:checkPID=1",
 		"example.com:443",
+		"tls:example.com:443",
 		"udp:53",
 	} {
 		c, err := endpoint.ParseClient(s)
@@ -55,5 +58,6 @@ func ExampleParseClient() {
 	// tcp [::1]:8080 5s -> tcp:host=\:\:1:port=8080:timeout=5
 	// unix /run/app.sock 0s -> unix:/run/app.sock:checkPID=1
 	// tcp example.com:443 0s -> tcp:host=example.com:port=443
-	// endpoint: "udp:53": endpoint type "udp" is for servers only (clients take tcp and unix)
+	// tcp example.com:443 0s -> tls:host=example.com:port=443
+	// endpoint: "udp:53": endpoint type "udp" is for servers only (clients take tcp, unix and tls)
 }

@@ -37,6 +37,11 @@ var seeds = []string{
 	":8000",
 	"localhost:8000",
 	"ssl:443",
+	"ssl:443:privateKey=key.pem:certKey=cert.pem",
+	"ssl:8443:k.pem:c.pem::127.0.0.1:50:chain.pem",
+	"ssl:443:sslmethod=TLSv1_2_METHOD",
+	"tls:example.com:443",
+	"tls:host=::1:port=443:certificate=c.pem:privateKey=k.pem:trustRoots=ca",
 	`tcp:\`,
 	"",
 }
@@ -82,6 +87,11 @@ func FuzzParseServer(f *testing.F) {
 			t.Fatalf("ParseServer(%q) = %+v: a negative option", s, srv)
 		}
 		switch srv.Kind {
+		case endpoint.SSL:
+			if srv.Network != "tcp" || srv.PrivateKey == "" || srv.CertKey == "" {
+				t.Fatalf("ParseServer(%q) = %+v", s, srv)
+			}
+			checkHostPort(t, s, srv.Addr, srv.Port)
 		case endpoint.TCP, endpoint.TCP6, endpoint.UDP:
 			if srv.Network != srv.Kind.String() {
 				t.Fatalf("ParseServer(%q): Network %q for %v", s, srv.Network, srv.Kind)
@@ -130,7 +140,7 @@ func FuzzParseClient(f *testing.F) {
 			t.Fatalf("ParseClient(%q) = %+v: a negative timeout", s, c)
 		}
 		switch c.Kind {
-		case endpoint.TCP:
+		case endpoint.TCP, endpoint.TLS:
 			if c.Network != "tcp" || c.Host == "" || c.Port == 0 {
 				t.Fatalf("ParseClient(%q) = %+v", s, c)
 			}

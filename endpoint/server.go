@@ -20,30 +20,30 @@ const DefaultMode os.FileMode = 0o666
 //
 // A Server is a plain value: it may be copied and compared with ==.
 type Server struct {
-	// Kind is TCP, TCP6, UNIX, UDP or Systemd.
+	// Kind is TCP, TCP6, UNIX, UDP, Systemd or SSL.
 	Kind Kind
 	// Network is the network to give Go's net package: "tcp" for TCP,
 	// "tcp6" for TCP6 (IPv6 only), "unix" for UNIX, "udp" for UDP. For
 	// Systemd it is the network of the inherited socket, by Domain: "tcp"
-	// (INET), "tcp6" (INET6) or "unix" (UNIX).
+	// (INET), "tcp6" (INET6) or "unix" (UNIX). For SSL it is "tcp".
 	Network string
 	// Addr is the address to listen on, as net.Listen and net.ListenPacket
-	// take it with Network. For TCP, TCP6 and UDP it is "host:port", with
+	// take it with Network. For TCP, TCP6, UDP and SSL it is "host:port", with
 	// IPv6 hosts in brackets: ":8080" (every interface), "127.0.0.1:8080",
 	// "[::]:8080" (tcp6's default). A host named like an endpoint type is
 	// bracketed too ("[unix]:8080"), so that ParseServer reads Addr back as
 	// the same address. For UNIX it is Path. For Systemd it is empty.
 	Addr string
 
-	// Port is the port of TCP, TCP6 and UDP, from 0 (the system picks one)
+	// Port is the port of TCP, TCP6, UDP and SSL, from 0 (the system picks one)
 	// to 65535.
 	Port int
-	// Interface is the host of TCP, TCP6 and UDP, as written: an IP
+	// Interface is the host of TCP, TCP6, UDP and SSL, as written: an IP
 	// address (an IPv6 one possibly with a zone) or a host name, which is
 	// not resolved here. Empty means every interface for TCP and UDP; TCP6
 	// defaults to "::" (every IPv6 interface) and refuses IPv4 addresses.
 	Interface string
-	// Backlog is the listen backlog of TCP, TCP6 and UNIX, or 0 when the
+	// Backlog is the listen backlog of TCP, TCP6, UNIX and SSL, or 0 when the
 	// string gave none: the reactor's default then applies (whirl's is the
 	// system's maximum, where Twisted's is 50).
 	Backlog int
@@ -107,11 +107,28 @@ type Server struct {
 	// reactor reads before the factory builds the protocol (package
 	// haproxy). The other fields are those of the endpoint after the prefix.
 	HAProxy bool
+	// PrivateKey is SSL's privateKey=: the PEM file of the server's
+	// private key; "server.pem" when not given, as in Twisted.
+	PrivateKey string
+	// CertKey is SSL's certKey=: the PEM file of the server's certificate
+	// (and the chain after it); PrivateKey when not given, as in Twisted
+	// (one file holding both).
+	CertKey string
+	// ExtraCertChain is SSL's extraCertChain=: a PEM file of more
+	// certificates sent after the server's, or empty.
+	ExtraCertChain string
 }
+
+// DefaultPrivateKey is SSL's private key file when the string names none,
+// as in Twisted.
+const DefaultPrivateKey = "server.pem"
 
 // extensions are whirl's own keywords: options of a port that Twisted sets
 // per reactor or not at all.
 var extensions = []string{"reuseport", "idle", "stall", "maxwrite", "sndbuf", "rcvbuf"}
+
+// sslParams are the parameters of ssl, in the order of Twisted's _parseSSL.
+var sslParams = []string{"port", "privateKey", "certKey", "sslmethod", "interface", "backlog", "extraCertChain", "dhParameters"}
 
 // connExtensions are the extensions that apply to a port whose socket
 // whirl does not create (systemd's): the options of its connections.
@@ -127,6 +144,7 @@ var serverSchemas = map[string]*schema{
 	"unix":    {typ: "unix", names: append([]string{"address", "mode", "backlog", "lockfile"}, extensions...), npos: 4},
 	"udp":     {typ: "udp", names: []string{"port", "interface"}, npos: 2, ipv6: []string{"interface"}},
 	"systemd": {typ: "systemd", names: append([]string{"domain", "index", "name"}, connExtensions...), npos: 3},
+	"ssl":     {typ: "ssl", names: append(sslParams[:len(sslParams):len(sslParams)], extensions...), npos: len(sslParams), ipv6: []string{"interface"}},
 }
 
 // ParseServer parses a server endpoint string in Twisted's syntax
@@ -154,6 +172,10 @@ func ParseServer(s string) (Server, error) {
 		}
 		return Server{Kind: TCP, Network: "tcp", Addr: joinHostPort(host, port), Port: port, Interface: host}, nil
 	}
+	if _, ok := serverSchemas[typ]; !ok {
+		name, _, _ := strings.Cut(s, ":")
+		return Server{}, unsupportedError(s, "endpoint type "+strconv.Quote(name)+" is for clients only (a TLS server is ssl:PORT:privateKey=KEY.pem:certKey=CERT.pem)")
+	}
 	args, reason := tokenize(s)
 	if reason != "" {
 		return Server{}, syntaxError(s, reason)
@@ -174,6 +196,12 @@ func ParseServer(s string) (Server, error) {
 		srv, reason = parseServerUNIX(&p)
 	case "systemd":
 		srv, reason = parseServerSystemd(&p)
+	case "ssl":
+		var unsupported bool
+		srv, reason, unsupported = parseServerSSL(&p)
+		if unsupported {
+			return Server{}, unsupportedError(s, reason)
+		}
 	}
 	if reason == "" {
 		reason = srv.parseExtensions(&p)
@@ -215,6 +243,38 @@ func parseServerIP(kind Kind, p *params) (Server, string) {
 	srv.Interface = iface
 	srv.Addr = joinHostPort(iface, port)
 	return srv, ""
+}
+
+// parseServerSSL parses the parameters of ssl: tcp's, and the key files.
+// unsupported says that reason names a parameter whirl cannot honour.
+func parseServerSSL(p *params) (srv Server, reason string, unsupported bool) {
+	for _, name := range []string{"sslmethod", "dhParameters"} {
+		if _, ok := p.get(name); ok {
+			return Server{}, name + " is not supported: crypto/tls negotiates TLS 1.2 or 1.3 with ECDHE (set tls.Config in code to restrict it)", true
+		}
+	}
+	if srv, reason = parseServerIP(TCP, p); reason != "" {
+		return Server{}, reason, false
+	}
+	srv.Kind = SSL
+	srv.PrivateKey = DefaultPrivateKey
+	if v, ok := p.get("privateKey"); ok {
+		srv.PrivateKey = v
+	}
+	srv.CertKey = srv.PrivateKey
+	if v, ok := p.get("certKey"); ok {
+		srv.CertKey = v
+	}
+	srv.ExtraCertChain, _ = p.get("extraCertChain")
+	for _, f := range [][2]string{{"privateKey", srv.PrivateKey}, {"certKey", srv.CertKey}} {
+		if f[1] == "" || strings.IndexByte(f[1], 0) >= 0 {
+			return Server{}, f[0] + " " + strconv.Quote(f[1]) + " is not a file name", false
+		}
+	}
+	if strings.IndexByte(srv.ExtraCertChain, 0) >= 0 {
+		return Server{}, "extraCertChain " + strconv.Quote(srv.ExtraCertChain) + " is not a file name", false
+	}
+	return srv, "", false
 }
 
 // parseServerUNIX parses the parameters of unix.
@@ -349,6 +409,7 @@ func (srv *Server) parseExtensions(p *params) string {
 // String returns the endpoint string of s, in Twisted's syntax with the
 // defaults left out, such that ParseServer(s.String()) gives s back for
 // every s that ParseServer returned: "tcp:8080:interface=127.0.0.1",
+// "ssl:443:privateKey=key.pem:certKey=cert.pem",
 // `tcp6:8080:interface=\:\:1`, "unix:/run/app.sock:mode=660",
 // "systemd:domain=INET:index=0". A plain "host:port" comes back in the tcp
 // form. It is built from Kind and the fields of that kind (Network and Addr
@@ -365,13 +426,24 @@ func (s Server) String() string {
 	var b strings.Builder
 	b.WriteString(s.Kind.String())
 	switch s.Kind {
-	case TCP, TCP6, UDP:
+	case TCP, TCP6, UDP, SSL:
 		b.WriteString(":" + strconv.Itoa(s.Port))
 		if s.Interface != "" && (s.Kind != TCP6 || s.Interface != "::") {
 			b.WriteString(":interface=" + quote(s.Interface))
 		}
 		if s.Backlog != 0 {
 			b.WriteString(":backlog=" + strconv.Itoa(s.Backlog))
+		}
+		if s.Kind == SSL {
+			if s.PrivateKey != DefaultPrivateKey {
+				b.WriteString(":privateKey=" + quote(s.PrivateKey))
+			}
+			if s.CertKey != s.PrivateKey {
+				b.WriteString(":certKey=" + quote(s.CertKey))
+			}
+			if s.ExtraCertChain != "" {
+				b.WriteString(":extraCertChain=" + quote(s.ExtraCertChain))
+			}
 		}
 	case UNIX:
 		b.WriteString(":" + quote(s.Path))

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sync"
@@ -467,6 +468,22 @@ func (w *ProtocolWrapper) SetTCPNoDelay(noDelay bool) error {
 // Any goroutine.
 func (w *ProtocolWrapper) SetTCPKeepAlive(idle, interval time.Duration, count int) error {
 	return w.Transport().SetTCPKeepAlive(idle, interval, count)
+}
+
+// StartTLS starts TLS on the real transport (see transport.Transport): the
+// PROXY header is in the clear, TLS after it, as HAProxy sends it. Any
+// goroutine.
+func (w *ProtocolWrapper) StartTLS(cfg *tls.Config, serverSide bool) error {
+	return w.Transport().StartTLS(cfg, serverSide)
+}
+
+// HandshakeCompleted passes a TLS layer's notice that the handshake
+// completed (tlsproto.HandshakeListener) on to the wrapped protocol, if it
+// has a HandshakeCompleted method. Loop goroutine.
+func (w *ProtocolWrapper) HandshakeCompleted() {
+	if h, ok := w.inner.(interface{ HandshakeCompleted() }); ok && w.innerMade {
+		h.HandshakeCompleted()
+	}
 }
 
 // Connected reports whether the real transport is connected. Any goroutine.

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -378,6 +379,22 @@ func (w *ProtocolWrapper) SetTCPNoDelay(noDelay bool) error {
 // SetTCPKeepAlive sets the real transport's keep-alive. Any goroutine.
 func (w *ProtocolWrapper) SetTCPKeepAlive(idle, interval time.Duration, count int) error {
 	return w.Transport().SetTCPKeepAlive(idle, interval, count)
+}
+
+// StartTLS starts TLS on the real transport (see transport.Transport): the
+// wrapper, its hooks and the wrapped protocol see plaintext from then on.
+// Any goroutine.
+func (w *ProtocolWrapper) StartTLS(cfg *tls.Config, serverSide bool) error {
+	return w.Transport().StartTLS(cfg, serverSide)
+}
+
+// HandshakeCompleted passes a TLS layer's notice that the handshake
+// completed (tlsproto.HandshakeListener) on to the wrapped protocol, if it
+// has a HandshakeCompleted method. Loop goroutine.
+func (w *ProtocolWrapper) HandshakeCompleted() {
+	if h, ok := w.inner.(interface{ HandshakeCompleted() }); ok && w.innerMade && !w.lost {
+		h.HandshakeCompleted()
+	}
 }
 
 // Connected reports whether the real transport is connected. Any goroutine.

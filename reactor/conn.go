@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/whirl-go/whirl/protocol"
+	"github.com/whirl-go/whirl/tlsproto"
 	"github.com/whirl-go/whirl/transport"
 )
 
@@ -141,6 +142,12 @@ type connExt struct {
 	lingerTimer *time.Timer
 	lingerStart time.Time
 	lingerDelay time.Duration
+
+	// TLS, once on (StartTLS, or a TLS port or connector): the connection's
+	// writes and closes go to it. tlsPending: the loop has yet to make it
+	// the protocol (installTLS).
+	tls        atomic.Pointer[tlsproto.Conn]
+	tlsPending atomic.Bool
 }
 
 // ext returns c's connExt, allocating it on first use. Any goroutine.
@@ -174,7 +181,10 @@ func (c *conn) open() {
 	r := c.r()
 	c.state.Store(stateOpen)
 	var p protocol.Protocol
-	if !c.guard("BuildProtocol", func() { p = c.p.f.BuildProtocol(c.remote) }) {
+	layer := c.openTLS() // a TLS port's or connector's: the protocol is built after the handshake
+	if layer != nil {
+		p = layer
+	} else if !c.guard("BuildProtocol", func() { p = c.p.f.BuildProtocol(c.remote) }) {
 		return
 	}
 	if p == nil {
@@ -188,6 +198,10 @@ func (c *conn) open() {
 		x := c.ext()
 		x.lastRead = time.Now()
 		x.idleTimer = time.AfterFunc(d, func() { _ = c.l.submit(c.checkIdle) })
+	}
+	if layer != nil {
+		c.guard("StartTLS", func() { layer.StartBuilding(c.buildProtocol) })
+		return
 	}
 	c.guard("ConnectionMade", func() { protocol.MakeConnection(p, c) })
 }
@@ -298,12 +312,19 @@ func (c *conn) closeNow(reason error, rst bool) {
 	}
 	c.lf &^= fProdSelf
 	made := c.proto != nil
+	cnReason := reason
 	if p := c.proto; p != nil {
 		c.proto = nil
 		r.safeCall("ConnectionLost", func() { p.ConnectionLost(reason) })
+		if l, ok := p.(*tlsproto.Conn); ok && !l.Made() {
+			made = false // a TLS handshake that failed: the factory never built
+			if err := l.Err(); err != nil {
+				cnReason = err
+			}
+		}
 	}
 	if cn := c.p.cn; cn != nil {
-		cn.connLost(c, reason, made)
+		cn.connLost(c, cnReason, made)
 	}
 	r.connDone()
 	if r.log.Debug().Enabled() {
@@ -331,8 +352,17 @@ func (c *conn) pendingLocked() int {
 	return len(*c.outp)
 }
 
-// Write copies p into the output buffer. Any goroutine.
+// Write copies p into the output buffer (once TLS is on, encrypted). Any
+// goroutine.
 func (c *conn) Write(p []byte) (int, error) {
+	if l := c.layer(); l != nil {
+		return l.Write(p)
+	}
+	return c.writeRaw(p)
+}
+
+// writeRaw is Write without TLS. Any goroutine.
+func (c *conn) writeRaw(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.mflag(mWriteClosed) {
 		c.mu.Unlock()
@@ -351,6 +381,14 @@ func (c *conn) Write(p []byte) (int, error) {
 
 // WriteSequence writes bufs in order as one write. Any goroutine.
 func (c *conn) WriteSequence(bufs [][]byte) error {
+	if l := c.layer(); l != nil {
+		return l.WriteSequence(bufs)
+	}
+	return c.writeSequenceRaw(bufs)
+}
+
+// writeSequenceRaw is WriteSequence without TLS. Any goroutine.
+func (c *conn) writeSequenceRaw(bufs [][]byte) error {
 	c.mu.Lock()
 	if c.mflag(mWriteClosed) {
 		c.mu.Unlock()
@@ -450,8 +488,17 @@ func (c *conn) grabOut() *[]byte {
 }
 
 // LoseConnection closes after flushing (and after the producer, if any,
-// unregistered). Any goroutine.
+// unregistered); with TLS on, close_notify goes first. Any goroutine.
 func (c *conn) LoseConnection() {
+	if l := c.layer(); l != nil {
+		l.LoseConnection()
+		return
+	}
+	c.loseRaw()
+}
+
+// loseRaw is LoseConnection without TLS. Any goroutine.
+func (c *conn) loseRaw() {
 	c.mu.Lock()
 	if c.mf&(mLosing|mGone) != 0 {
 		c.mu.Unlock()
@@ -468,8 +515,17 @@ func (c *conn) LoseConnection() {
 // CloseWithError closes after flushing, with a reason that matches
 // ErrConnectionAborted and err, logged at warn level. Any goroutine.
 func (c *conn) CloseWithError(err error) {
+	if l := c.layer(); l != nil {
+		l.CloseWithError(err)
+		return
+	}
+	c.closeWithErrorRaw(err)
+}
+
+// closeWithErrorRaw is CloseWithError without TLS. Any goroutine.
+func (c *conn) closeWithErrorRaw(err error) {
 	if err == nil {
-		c.LoseConnection()
+		c.loseRaw()
 		return
 	}
 	c.mu.Lock()
@@ -483,12 +539,21 @@ func (c *conn) CloseWithError(err error) {
 	x.protoErr = true
 	c.r().log.Warn().Stringer("peer", c.remote).AnErr("reason", err).Msg("closing connection: protocol error")
 	c.mu.Unlock()
-	c.LoseConnection()
+	c.loseRaw()
 }
 
-// LoseWriteConnection sends a FIN once the output is flushed and keeps
-// reading. Any goroutine.
+// LoseWriteConnection sends a FIN once the output is flushed (with TLS on,
+// close_notify first) and keeps reading. Any goroutine.
 func (c *conn) LoseWriteConnection() {
+	if l := c.layer(); l != nil {
+		l.LoseWriteConnection()
+		return
+	}
+	c.loseWriteRaw()
+}
+
+// loseWriteRaw is LoseWriteConnection without TLS. Any goroutine.
+func (c *conn) loseWriteRaw() {
 	c.mu.Lock()
 	if c.mf&(mWriteClosed|mGone) != 0 {
 		c.mu.Unlock()
@@ -521,6 +586,14 @@ func (c *conn) hasProducerLocked() bool {
 
 // RegisterProducer registers the producer of this connection's output. Any goroutine.
 func (c *conn) RegisterProducer(p transport.Producer, streaming bool) error {
+	if l := c.layer(); l != nil {
+		return l.RegisterProducer(p, streaming)
+	}
+	return c.registerRaw(p, streaming)
+}
+
+// registerRaw is RegisterProducer without TLS. Any goroutine.
+func (c *conn) registerRaw(p transport.Producer, streaming bool) error {
 	c.mu.Lock()
 	if c.mflag(mGone) || c.mf&(mWriteClosed|mLosing) == mWriteClosed {
 		c.mu.Unlock()
@@ -546,6 +619,15 @@ func (c *conn) RegisterProducer(p transport.Producer, streaming bool) error {
 
 // UnregisterProducer removes the producer. Any goroutine.
 func (c *conn) UnregisterProducer() {
+	if l := c.layer(); l != nil {
+		l.UnregisterProducer()
+		return
+	}
+	c.unregisterRaw()
+}
+
+// unregisterRaw is UnregisterProducer without TLS. Any goroutine.
+func (c *conn) unregisterRaw() {
 	c.mu.Lock()
 	if !c.hasProducerLocked() {
 		c.mu.Unlock()
@@ -600,6 +682,12 @@ func (c *conn) ResumeProducing() {
 // goroutine.
 func (c *conn) StopProducing() {
 	c.LoseConnection()
+	c.recheckClose()
+}
+
+// recheckClose makes the loop look again at a close in progress. Any
+// goroutine.
+func (c *conn) recheckClose() {
 	c.mu.Lock()
 	if c.mflag(mGone) {
 		c.mu.Unlock()

@@ -24,9 +24,11 @@ var ErrNoSystemdSocket = errors.New("reactor: no such socket passed by systemd")
 // Listen listens on an endpoint string (Twisted's serverFromString syntax,
 // read by endpoint.ParseServer: "tcp:8080", "tcp:0:interface=127.0.0.1",
 // "tcp6:8080:interface=\:\:1", "unix:/run/app.sock:mode=660",
-// "systemd:domain=INET:index=0", or a plain "host:port"; any stream one
-// after "haproxy:", such as "haproxy:tcp:8080", for connections that start
-// with a PROXY protocol header) and serves it with f. opts apply first, then the options the string gives (backlog=,
+// "systemd:domain=INET:index=0", "ssl:443:privateKey=key.pem:certKey=cert.pem"
+// (ListenTLS with the files it names, read now), or a plain "host:port"; any
+// stream one after "haproxy:", such as "haproxy:tcp:8080", for connections
+// that start with a PROXY protocol header) and serves it with f. opts apply
+// first, then the options the string gives (backlog=,
 // reuseport=, idle=, stall=, maxwrite=, lockfile=), which override them for
 // this port. A udp: endpoint needs a datagram protocol, not a factory: use
 // ListenUDP. Any goroutine.
@@ -57,6 +59,12 @@ func (r *Reactor) ListenEndpoint(s endpoint.Server, f factory.Factory, opts ...O
 		return r.ListenUnix(s.Path, f, s.Mode, opts...)
 	case endpoint.Systemd:
 		return r.listenSystemd(s, f, opts)
+	case endpoint.SSL:
+		cfg, err := s.TLSConfig()
+		if err != nil {
+			return nil, fmt.Errorf("reactor: %s: %w", s, err)
+		}
+		return r.ListenTLS(s.Addr, f, cfg, opts...)
 	case endpoint.UDP:
 		return nil, fmt.Errorf("reactor: %s: %w: a udp endpoint takes a datagram protocol (ListenUDP), not a factory", s, endpoint.ErrUnsupported)
 	}
@@ -95,8 +103,10 @@ func serverOptions(s endpoint.Server) []Option {
 
 // Connect connects to an endpoint string (Twisted's clientFromString
 // syntax, read by endpoint.ParseClient: "tcp:host=example.com:port=80:timeout=5",
-// "tcp:example.com:80", "unix:path=/run/app.sock:checkPID=1", or a plain
-// "host:port") with cf, as ConnectTCP or ConnectUnix does. opts apply
+// "tcp:example.com:80", "unix:path=/run/app.sock:checkPID=1",
+// "tls:example.com:443:trustRoots=ca.pem", or a plain "host:port") with cf,
+// as ConnectTCP, ConnectUnix or ConnectTLS (with the files it names, read
+// now) does. opts apply
 // first, then the string's timeout=, bindAddress= and checkPID=. Any
 // goroutine.
 func (r *Reactor) Connect(ctx context.Context, desc string, cf factory.ClientFactory, opts ...Option) (*Connector, error) {
@@ -124,6 +134,12 @@ func (r *Reactor) ConnectEndpoint(ctx context.Context, c endpoint.Client, cf fac
 			opts = append(opts, WithUnixLock(true))
 		}
 		return r.ConnectUnix(ctx, c.Path, cf, opts...)
+	case endpoint.TLS:
+		cfg, err := c.TLSConfig()
+		if err != nil {
+			return nil, fmt.Errorf("reactor: %s: %w", c, err)
+		}
+		return r.ConnectTLS(ctx, c.Addr, cf, cfg, opts...)
 	}
 	return nil, fmt.Errorf("reactor: %s: %w", c, endpoint.ErrUnsupported)
 }

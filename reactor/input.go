@@ -74,8 +74,13 @@ func (c *conn) received(data []byte) {
 	if c.state.Load() != stateOpen {
 		return // closing: input is read and discarded
 	}
-	if x := c.x.Load(); x != nil && x.idleTimer != nil {
-		x.lastRead = time.Now()
+	if x := c.x.Load(); x != nil {
+		if x.idleTimer != nil {
+			x.lastRead = time.Now()
+		}
+		if x.tlsPending.Load() {
+			c.installTLS() // StartTLS was called off the loop
+		}
 	}
 	defer c.recoverPanic("DataReceived")
 	c.proto.DataReceived(data)

@@ -47,6 +47,10 @@ type config struct {
 	idleTimeout   time.Duration
 	stallTimeout  time.Duration
 
+	tls              *tlsSide // ListenTLS, ConnectTLS: TLS from the start
+	tlsTimeout       time.Duration
+	tlsMaxHandshakes int
+
 	connectTimeout time.Duration
 	bindAddress    string
 	unixLock       bool

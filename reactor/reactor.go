@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/tlsproto"
 	"github.com/whirl-go/whirl/transport"
 )
 
@@ -34,6 +35,7 @@ type Reactor struct {
 	log     zerolog.Logger
 	loops   []*loop
 	workers *workerPool
+	tlsLim  *tlsproto.Limiter // bounds the TLS handshakes of every connection
 
 	mu       sync.Mutex
 	running  bool
@@ -68,6 +70,7 @@ func New(opts ...Option) *Reactor {
 		stopped:   make(chan struct{}),
 	}
 	r.workers = newWorkerPool(cfg.workers)
+	r.tlsLim = tlsproto.NewLimiter(cfg.tlsMaxHandshakes)
 	for i := 0; i < cfg.loops; i++ {
 		r.loops = append(r.loops, newLoop(r, i))
 	}

@@ -90,6 +90,9 @@ var (
 	// ErrAlreadyConnected is returned by a second Connect of a datagram
 	// socket.
 	ErrAlreadyConnected = errors.New("transport: datagram socket already connected")
+	// ErrTLSStarted is returned by StartTLS on a connection that carries
+	// TLS already.
+	ErrTLSStarted = errors.New("transport: TLS already started")
 	// ErrAlreadyCalled is returned by a DelayedCall method once the call ran.
 	ErrAlreadyCalled = errors.New("transport: delayed call already called")
 	// ErrAlreadyCancelled is returned by a DelayedCall method once it was cancelled.

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"time"
@@ -138,6 +139,26 @@ type Transport interface {
 	// buffered output, in bytes (see RegisterProducer); 0 keeps the current
 	// value. Any goroutine.
 	SetWriteWatermarks(high, low int)
+
+	// StartTLS switches the connection to TLS with cfg, as the server when
+	// serverSide is true, else as the client (Twisted's
+	// ITLSTransport.startTLS; STARTTLS-style protocols call it when the
+	// peer agreed). Bytes written before it go out in clear first; from
+	// then on Write and WriteSequence take plaintext, which is held until
+	// the handshake completes and sent encrypted after it, and received
+	// data reaches the protocol decrypted. LoseConnection sends TLS's
+	// close_notify before the FIN. A protocol implementing
+	// tlsproto.HandshakeListener is told when the handshake completed; a
+	// handshake that fails or times out closes the connection with a
+	// reason matching ErrConnectionAborted and tlsproto.ErrHandshakeFailed.
+	// Bytes received in clear before the call that the protocol still
+	// holds are its own: they are never decrypted. It returns
+	// ErrTLSStarted when TLS is on already, ErrClosed once the connection
+	// is closing or closed, and ErrNotSupported where the transport cannot
+	// carry TLS. Package tlsproto describes the handshake and its limits.
+	// Any goroutine; called on the connection's loop (from a callback, as
+	// protocols do), it takes effect at once for both directions.
+	StartTLS(cfg *tls.Config, serverSide bool) error
 
 	// Loop returns the loop that runs this connection's callbacks: its
 	// timers and callbacks scheduled on it run on that loop, serialized with

@@ -115,7 +115,7 @@ func TestFlags(t *testing.T) {
 		{"all", []string{"--listen", "tcp:0:interface=127.0.0.1", "--log-level", "debug", "--loops", "2"},
 			withDefaults(cli.Flags{Listen: "tcp:0:interface=127.0.0.1", LogLevel: "debug", Loops: 2}), nil},
 		{"single dash", []string{"-listen=:9000", "-loops=1"}, withDefaults(cli.Flags{Listen: ":9000", LogLevel: "info", Loops: 1}), nil},
-		{"bad listen", []string{"--listen", "ssl:443"}, withDefaults(cli.Flags{Listen: "ssl:443", LogLevel: "info"}), endpoint.ErrUnsupported},
+		{"bad listen", []string{"--listen", "stdio:"}, withDefaults(cli.Flags{Listen: "stdio:", LogLevel: "info"}), endpoint.ErrUnsupported},
 		{"udp not served", []string{"--listen", "udp:53"}, withDefaults(cli.Flags{Listen: "udp:53", LogLevel: "info"}), endpoint.ErrUnsupported},
 		{"unix", []string{"--listen", "unix:/tmp/x.sock"}, withDefaults(cli.Flags{Listen: "unix:/tmp/x.sock", LogLevel: "info"}), nil},
 		{"limits", []string{"--idle-timeout", "0", "--write-stall-timeout", "10s", "--max-connections", "5", "--max-per-ip", "0"},
@@ -366,7 +366,7 @@ func TestServeErrors(t *testing.T) {
 		want   error // nil: any error
 	}{
 		{"syntax", "tcp:99999", endpoint.ErrSyntax},
-		{"unsupported", "ssl:443", endpoint.ErrUnsupported},
+		{"unsupported", "stdio:", endpoint.ErrUnsupported},
 		{"unix in a missing directory", "unix:/nonexistent-dir/x.sock", nil},
 		{"udp", "udp:0:interface=127.0.0.1", endpoint.ErrUnsupported},
 		{"systemd without sockets", "systemd:domain=INET:index=0", reactor.ErrNoSystemdSocket},

@@ -21,15 +21,16 @@ func TestImportGraph(t *testing.T) {
 		{"task", []string{"transport"}, nil},
 		{"policies", []string{"factory", "protocol", "transport"}, []string{"github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
 		{"endpoint", nil, nil},
+		{"tlsproto", []string{"factory", "protocol", "transport"}, nil},
 		{"haproxy", []string{"factory", "protocol", "transport"}, []string{"github.com/pires/go-proxyproto"}},
 		// Tornado's streams: over the public Transport and, for TCPServer's
 		// Listen, the reactor.
-		{"stream", []string{"endpoint", "factory", "haproxy", "protocol", "reactor", "transport"}, []string{
+		{"stream", []string{"endpoint", "factory", "haproxy", "protocol", "reactor", "tlsproto", "transport"}, []string{
 			"github.com/pires/go-proxyproto", "github.com/panjf2000/", "github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/", "go.uber.org/", "gopkg.in/natefinch/",
 		}},
 		// The Prometheus collector: the reactor and what it imports, and
 		// the Prometheus client with its own dependencies.
-		{"whirlprom", []string{"endpoint", "factory", "haproxy", "protocol", "reactor", "transport"}, []string{
+		{"whirlprom", []string{"endpoint", "factory", "haproxy", "protocol", "reactor", "tlsproto", "transport"}, []string{
 			"github.com/pires/go-proxyproto",
 			"github.com/panjf2000/", "github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/", "go.uber.org/", "gopkg.in/natefinch/",
 			"github.com/prometheus/", "github.com/beorn7/perks", "github.com/cespare/xxhash", "github.com/munnerz/goautoneg", "google.golang.org/protobuf",
@@ -89,7 +90,7 @@ func TestCoreWithoutOperationsDependencies(t *testing.T) {
 // TestNoGnetInExportedAPI checks that no exported declaration outside package
 // reactor mentions gnet, by asking go doc for each package's API.
 func TestNoGnetInExportedAPI(t *testing.T) {
-	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "haproxy", "reactor", "stream"} {
+	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "haproxy", "tlsproto", "reactor", "stream"} {
 		out, err := exec.Command("go", "doc", "-all", module+"/"+pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go doc %s: %v\n%s", pkg, err, out)

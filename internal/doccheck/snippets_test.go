@@ -47,6 +47,7 @@ var importPaths = map[string]string{
 	"endpoint":      modulePath + "/endpoint",
 	"haproxy":       modulePath + "/haproxy",
 	"stream":        modulePath + "/stream",
+	"tlsproto":      modulePath + "/tlsproto",
 	"whirlprom":     modulePath + "/whirlprom",
 	"factory":       modulePath + "/factory",
 	"policies":      modulePath + "/policies",

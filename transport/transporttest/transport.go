@@ -42,6 +42,8 @@ type Transport struct {
 	streaming bool
 	paused    bool
 	high, low int
+
+	tls *TLSStart // StartTLS was called
 }
 
 var _ transport.Transport = (*Transport)(nil)
