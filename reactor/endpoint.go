@@ -14,6 +14,7 @@ import (
 	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/haproxy"
+	"github.com/whirl-go/whirl/tlsproto"
 )
 
 // ErrNoSystemdSocket is returned by Listen for a systemd: endpoint when the
@@ -47,6 +48,24 @@ func (r *Reactor) Listen(desc string, f factory.Factory, opts ...Option) (*Port,
 func (r *Reactor) ListenEndpoint(s endpoint.Server, f factory.Factory, opts ...Option) (*Port, error) {
 	if s.HAProxy && f != nil {
 		s.HAProxy = false
+		if s.Kind == endpoint.SSL {
+			// HAProxy sends its header in the clear, then the client's
+			// TLS: the PROXY wrapper outside, TLS inside it, on plain TCP.
+			cfg, err := s.TLSConfig()
+			if err != nil {
+				return nil, fmt.Errorf("reactor: %s: %w", s, err)
+			}
+			if err := checkServerTLS(cfg); err != nil {
+				return nil, err
+			}
+			pcfg, err := r.cfg.derive(opts)
+			if err != nil {
+				return nil, err
+			}
+			tf := tlsproto.NewFactory(f, cfg, true, r.tlsOptions(pcfg))
+			s.Kind, s.Network = endpoint.TCP, "tcp"
+			return r.ListenEndpoint(s, haproxy.Wrap(tf), opts...)
+		}
 		return r.ListenEndpoint(s, haproxy.Wrap(f), opts...)
 	}
 	opts = append(opts[:len(opts):len(opts)], serverOptions(s)...)

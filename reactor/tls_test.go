@@ -623,3 +623,51 @@ func TestTLSPauseStopsTheSocket(t *testing.T) {
 	default:
 	}
 }
+
+// TestHAProxyBeforeTLS: on a haproxy:ssl: endpoint the PROXY header comes
+// in the clear and TLS after it, as HAProxy sends them; the protocol sees
+// the client's address and plaintext.
+func TestHAProxyBeforeTLS(t *testing.T) {
+	certs := testCerts(t)
+	files, err := certs.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reactor.New(reactor.WithLoops(1))
+	peers := make(chan net.Addr, 1)
+	f := factory.ForProtocol(func() protocol.Protocol { return &peerEcho{peers: peers} })
+	desc := "haproxy:ssl:0:interface=127.0.0.1:privateKey=" + files["server.key"] + ":certKey=" + files["server.pem"]
+	p, err := r.Listen(desc, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, r)
+	raw, err := net.DialTimeout("tcp", p.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Write([]byte("PROXY TCP4 203.0.113.7 192.0.2.1 40000 443\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c := tls.Client(raw, certs.ClientConfig())
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	roundTrip(t, c, "through HAProxy and TLS")
+	select {
+	case a := <-peers:
+		if a.String() != "203.0.113.7:40000" {
+			t.Fatalf("RemoteAddr %v, want the proxied client", a)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no protocol made")
+	}
+}
+
+// peerEcho echoes and reports its RemoteAddr from ConnectionMade.
+type peerEcho struct {
+	protocol.Base
+	peers chan net.Addr
+}
+
+func (e *peerEcho) ConnectionMade()          { e.peers <- e.Transport().RemoteAddr() }
+func (e *peerEcho) DataReceived(data []byte) { e.Transport().Write(data) }
