@@ -209,7 +209,7 @@ type Flags struct {
 // and --stop-timeout (default [DefaultStopTimeout]) on fs, storing their
 // values in fl. Any goroutine.
 func (fl *Flags) Register(fs *flag.FlagSet, listen string) {
-	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], systemd:domain=INET:index=0, or host:port; haproxy: before any of them reads a PROXY protocol header first")
+	fs.StringVar(&fl.Listen, "listen", listen, "`address` to listen on: tcp:PORT[:interface=IP][:backlog=N][:reuseport=1][:idle=DURATION][:stall=DURATION][:maxwrite=SIZE], tcp6:PORT, unix:PATH[:mode=660], ssl:PORT:privateKey=KEY:certKey=CERT, systemd:domain=INET:index=0, or host:port; haproxy: before any of them reads a PROXY protocol header first")
 	fs.StringVar(&fl.LogLevel, "log-level", DefaultLogLevel, "log `level`: trace, debug, info, warn, error or disabled")
 	fs.IntVar(&fl.Loops, "loops", 0, "`number` of event loops (0: one per CPU, 1: Twisted's single-threaded model)")
 	fs.DurationVar(&fl.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "close a connection that sent nothing for this `duration` (0: never)")
