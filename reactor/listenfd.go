@@ -18,7 +18,7 @@ var ErrNotListening = errors.New("reactor: not a listening stream socket")
 // ListenFile serves the listening TCP or UNIX stream socket f with fac:
 // Twisted's adoptStreamPort. It is how a process serves a socket it was
 // handed rather than one it bound: inherited from the process it replaces
-// (a zero-downtime restart: internal/cli uses it with tableflip), or passed
+// (a zero-downtime restart: package cli uses it with tableflip), or passed
 // over a UNIX socket. f is typically what (*net.TCPListener).File or
 // (*net.UnixListener).File returns, or an inherited descriptor wrapped by
 // os.NewFile.

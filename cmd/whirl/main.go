@@ -57,6 +57,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/whirl-go/whirl/bench/harness"
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/chat/chat"
 	"github.com/whirl-go/whirl/examples/echo/echo"
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
@@ -65,7 +66,6 @@ import (
 	"github.com/whirl-go/whirl/examples/seedserver/seedserver"
 	"github.com/whirl-go/whirl/examples/tcpecho/tcpecho"
 	"github.com/whirl-go/whirl/examples/udpecho/udpecho"
-	"github.com/whirl-go/whirl/internal/cli"
 	"github.com/whirl-go/whirl/reactor"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/whirl-go/whirl/internal/cli"
+	"github.com/whirl-go/whirl/cli"
 )
 
 // exitStatuses documents the exit statuses, for usage.

@@ -13,8 +13,8 @@ package main
 import (
 	"os"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/echo/echo"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {

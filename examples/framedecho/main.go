@@ -15,8 +15,8 @@ package main
 import (
 	"os"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/framedecho/framedecho"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {

@@ -27,10 +27,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/examples/reconnect/reconnect"
 	"github.com/whirl-go/whirl/factory"
-	"github.com/whirl-go/whirl/internal/cli"
 	"github.com/whirl-go/whirl/reactor"
 )
 

@@ -20,8 +20,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/seedserver/seedserver"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {

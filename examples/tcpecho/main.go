@@ -18,8 +18,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/tcpecho/tcpecho"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {

@@ -17,8 +17,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/udpecho/udpecho"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {

@@ -72,7 +72,7 @@ func TestImportGraph(t *testing.T) {
 
 // TestCoreWithoutOperationsDependencies checks that the library's packages
 // do not depend on what operations need: the Prometheus client is
-// whirlprom's, tableflip the command line's (internal/cli).
+// whirlprom's, tableflip the command line's (package cli).
 func TestCoreWithoutOperationsDependencies(t *testing.T) {
 	for _, pkg := range []string{"transport", "transport/transporttest", "protocol", "factory", "task", "policies", "endpoint", "reactor", "reactor/reactortest"} {
 		out, err := exec.Command("go", "list", "-deps", module+"/"+pkg).CombinedOutput()

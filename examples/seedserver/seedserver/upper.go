@@ -11,7 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/whirl-go/whirl/internal/cli"
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/reactor"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/whirl-go/whirl/internal/cli"
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
 )

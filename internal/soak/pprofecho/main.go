@@ -22,8 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/examples/echo/echo"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func main() {

@@ -7,8 +7,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/factory"
-	"github.com/whirl-go/whirl/internal/cli"
 )
 
 func TestProcessesFlag(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirl-go/whirl/internal/cli"
+	"github.com/whirl-go/whirl/cli"
 )
 
 func TestNewLoggerFormat(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 // version is whirl's version when the build sets it:
 //
-//	go build -ldflags "-X github.com/whirl-go/whirl/internal/cli.version=v1.2.0" ./cmd/whirl
+//	go build -ldflags "-X github.com/whirl-go/whirl/cli.version=v1.2.0" ./cmd/whirl
 var version string
 
 // Version returns whirl's version: the one set at link time, else the

@@ -17,9 +17,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/whirl-go/whirl/cli"
 	"github.com/whirl-go/whirl/endpoint"
 	"github.com/whirl-go/whirl/factory"
-	"github.com/whirl-go/whirl/internal/cli"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
 )

@@ -1,9 +1,16 @@
-// Package cli holds what whirl's command line and its runnable examples
-// share: the logger they write to ([NewLogger]), the flags every server takes
-// ([Flags]), and the loop that serves a factory on a listen address until a
-// signal arrives ([Serve], [ServeReady]).
+// Package cli runs a whirl server the way the `whirl` command runs its own:
+// it is what the runnable examples use, and what a program of yours can use
+// to get the same command line. It holds the logger ([NewLogger]), the flags
+// every server takes ([Flags]: --listen with endpoint strings, the limits and
+// timeouts, --loops, --processes, --metrics, --pid-file, ...), and the loop
+// that serves a factory on the listen address until a signal arrives
+// ([Serve], [ServeReady]).
 //
-// A main function is a few lines:
+// The whole main function of a server is one line:
+//
+//	func main() { os.Exit(cli.Main("echo", echo.Factory())) }
+//
+// or, to add flags of your own or handle errors yourself, a few:
 //
 //	func main() {
 //		var fl cli.Flags
