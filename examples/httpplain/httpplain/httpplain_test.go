@@ -101,10 +101,10 @@ func TestAnswers(t *testing.T) {
 		{name: "body too large", input: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n",
 			want: errAnswer("413 Content Too Large", "Content Too Large"), closed: true, wantErr: httpplain.ErrBodyTooLarge},
 		{name: "head too large", input: "GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("a", 9000) + "\r\n\r\n",
-			want: errAnswer("431 Request Header Fields Too Large", "Request Header Fields Too Large"),
+			want:   errAnswer("431 Request Header Fields Too Large", "Request Header Fields Too Large"),
 			closed: true, wantErr: httpplain.ErrHeaderTooLarge},
 		{name: "head too large, never ending", input: strings.Repeat("a", 9000),
-			want: errAnswer("431 Request Header Fields Too Large", "Request Header Fields Too Large"),
+			want:   errAnswer("431 Request Header Fields Too Large", "Request Header Fields Too Large"),
 			closed: true, wantErr: httpplain.ErrHeaderTooLarge},
 	}
 	for _, c := range cases {
