@@ -3,12 +3,14 @@ module github.com/whirl-go/whirl
 go 1.26.8
 
 require (
+	github.com/gobwas/ws v1.5.0
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/sys v0.30.0
 )
 
 require (
+	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/panjf2000/ants/v2 v2.11.3 // indirect
