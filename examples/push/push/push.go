@@ -75,6 +75,7 @@ type loopTicker struct {
 	loop    transport.Loop
 	conns   []*Pusher
 	running bool
+	due     time.Time // when the next tick is due
 	line    []byte
 }
 
@@ -132,6 +133,7 @@ func (lt *loopTicker) add(p *Pusher) {
 	lt.conns = append(lt.conns, p)
 	if !lt.running {
 		lt.running = true
+		lt.due = lt.loop.Now().Add(lt.f.interval())
 		lt.loop.CallLater(lt.f.interval(), lt.tick)
 	}
 }
@@ -150,14 +152,17 @@ func (lt *loopTicker) remove(p *Pusher) {
 }
 
 // tick writes the current time to every connection of the loop whose output
-// is not over its high watermark, then schedules the next tick, or stops
-// when the loop has no connection left. Loop goroutine.
+// is not over its high watermark, then schedules the next tick one interval
+// after this one was due (so the period does not drift by the time a tick
+// takes; a tick missed altogether is skipped), or stops when the loop has no
+// connection left. Loop goroutine.
 func (lt *loopTicker) tick() {
 	if len(lt.conns) == 0 {
 		lt.running = false
 		return
 	}
-	lt.line = strconv.AppendInt(lt.line[:0], lt.loop.Now().UnixNano(), 10)
+	now := lt.loop.Now()
+	lt.line = strconv.AppendInt(lt.line[:0], now.UnixNano(), 10)
 	lt.line = append(lt.line, '\n')
 	var pushed, skipped int64
 	for _, p := range lt.conns {
@@ -173,7 +178,10 @@ func (lt *loopTicker) tick() {
 	if skipped > 0 {
 		lt.f.skipped.Add(skipped)
 	}
-	lt.loop.CallLater(lt.f.interval(), lt.tick)
+	if lt.due = lt.due.Add(lt.f.interval()); lt.due.Before(now) {
+		lt.due = now.Add(lt.f.interval())
+	}
+	lt.loop.CallLater(lt.due.Sub(now), lt.tick)
 }
 
 // Pusher is one connection: it receives the ticks of its loop and echoes
