@@ -12,9 +12,9 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/whirl-go/whirl/examples/httpplain/httpplain"
-	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/examples/push/push"
 	"github.com/whirl-go/whirl/examples/simpleproto/simpleproto"
+	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/reactor"
 )
 
