@@ -16,6 +16,13 @@
 //	framedecho
 //	        echo int32, int16, int8 or netstring frames (--framing)
 //	udpecho write back every UDP datagram received (--listen host:port)
+//	httpplain
+//	        gnet's HTTP example: Hello World! over keep-alive and pipelining
+//	push    gnet's push example: a timestamp line to every connection
+//	simpleproto
+//	        gnet's simple protocol server, or its client (simpleproto client)
+//	websocket
+//	        gnet's WebSocket example: an RFC 6455 echo server
 //	bench   whirl against raw gnet, the standard library, Twisted and
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //
@@ -69,6 +76,10 @@ var commands = []command{
 	{name: "chat", summary: "line-based chat room: CRLF lines, NICK <name>, /quit", run: runChat},
 	{name: "framedecho", summary: "echo each int32, int16, int8 or netstring frame (--framing)", run: runFramedecho},
 	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
+	{name: "httpplain", summary: "gnet's HTTP example: Hello World! over keep-alive and pipelining", run: runHTTPPlain},
+	{name: "push", summary: "gnet's push example: a timestamp line to every connection on a ticker", run: runPush},
+	{name: "simpleproto", summary: "gnet's simple protocol: length-prefixed echo server, or its client (simpleproto client)", run: runSimpleproto},
+	{name: "websocket", summary: "gnet's WebSocket example: an RFC 6455 echo server", run: runWebSocket},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
 }
 
