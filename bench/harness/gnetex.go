@@ -30,7 +30,8 @@ func GnetexScenarios() []Scenario {
 	return []Scenario{
 		{Name: "http-wrk-256c-p16", Title: "HTTP plaintext, wrk, 256 connections, 16 pipelined", Mode: ModeHTTP, Conns: 256, Depth: 16},
 		{Name: "simpleproto-1KiB-100c-16deep", Title: "simple protocol, 1 KiB packets, 16 in flight, 100 connections", Mode: ModeSimpleProto, Conns: 100, Size: 1024, Depth: 16},
-		{Name: "push-1000c-10ms", Title: "push, a line every 10 ms to 1000 connections", Mode: ModePush, Conns: 1000, Size: 20},
+		{Name: "push-200c-10ms", Title: "push, a line every 10 ms to 200 connections", Mode: ModePush, Conns: 200, Size: 20},
+		{Name: "push-1000c-10ms", Title: "push, a line every 10 ms to 1000 connections (saturates this machine)", Mode: ModePush, Conns: 1000, Size: 20},
 		{Name: "websocket-1KiB-100c-8deep", Title: "WebSocket echo, 1 KiB binary messages, 8 in flight, 100 connections", Mode: ModeWebSocket, Conns: 100, Size: 1024, Depth: 8},
 		// Small ones, for CI and quick checks.
 		{Name: "http-wrk-8c-p16", Title: "HTTP plaintext, wrk, 8 connections, 16 pipelined", Mode: ModeHTTP, Conns: 8, Depth: 16},
@@ -121,3 +122,7 @@ func (rep *Report) gnetexTargets() []Target {
 	}
 	return out
 }
+
+// Fits reports whether server kind runs under scenario sc: the servers of
+// the scenario's family. Any goroutine.
+func Fits(sc Scenario, kind string) bool { return fits(sc, kind) }

@@ -204,6 +204,7 @@ func (h *gnetHTTP) OnTraffic(c gnet.Conn) gnet.Action {
 	hc := c.Context().(*httpCodec)
 	buf, _ := c.Peek(-1)
 	hc.out = hc.out[:0]
+	date := hc.date.now() // once per read, as whirl's httpplain
 	used := 0
 	for {
 		n, ok := parseRequest(buf[used:])
@@ -216,7 +217,7 @@ func (h *gnetHTTP) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 		used += n
 		hc.out = append(hc.out, "HTTP/1.1 200 OK\r\nServer: gnet\r\nContent-Type: text/plain\r\nDate: "...)
-		hc.out = append(hc.out, hc.date.now()...)
+		hc.out = append(hc.out, date...)
 		hc.out = append(hc.out, "\r\nContent-Length: 12\r\n\r\nHello World!"...)
 	}
 	_, _ = c.Discard(used)

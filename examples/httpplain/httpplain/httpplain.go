@@ -171,6 +171,7 @@ func (s *Server) DataReceived(data []byte) {
 		return
 	}
 	s.out = s.out[:0]
+	s.now()
 	err := s.feed(data)
 	if len(s.out) > 0 {
 		_, _ = s.Transport().Write(s.out)
@@ -346,32 +347,31 @@ func (s *Server) fail(status int, err error) error {
 	return err
 }
 
-var statusLines = map[int]string{
-	200: "HTTP/1.1 200 OK\r\n",
-	400: "HTTP/1.1 400 Bad Request\r\n",
-	413: "HTTP/1.1 413 Content Too Large\r\n",
-	431: "HTTP/1.1 431 Request Header Fields Too Large\r\n",
-	501: "HTTP/1.1 501 Not Implemented\r\n",
+// status returns the status line and the body of an answer with code.
+func status(code int) (line, body string) {
+	switch code {
+	case 200:
+		return "HTTP/1.1 200 OK\r\n", Body
+	case 400:
+		return "HTTP/1.1 400 Bad Request\r\n", "Bad Request"
+	case 413:
+		return "HTTP/1.1 413 Content Too Large\r\n", "Content Too Large"
+	case 431:
+		return "HTTP/1.1 431 Request Header Fields Too Large\r\n", "Request Header Fields Too Large"
+	}
+	return "HTTP/1.1 501 Not Implemented\r\n", "Not Implemented"
 }
 
-var reasons = map[int]string{
-	200: Body,
-	400: "Bad Request",
-	413: "Content Too Large",
-	431: "Request Header Fields Too Large",
-	501: "Not Implemented",
-}
-
-// appendAnswer appends an answer with status to s.out: the body is Body for
+// appendAnswer appends an answer with code to s.out: the body is Body for
 // 200 and the reason phrase otherwise, left out (Content-Length kept) when
 // withBody is false, as a HEAD request asks. keepAlive false adds
 // "Connection: close"; an HTTP/1.0 client that asked to keep the connection
 // is told "Connection: keep-alive".
-func (s *Server) appendAnswer(status int, withBody, keepAlive, http11 bool) {
-	body := reasons[status]
-	b := append(s.out, statusLines[status]...)
+func (s *Server) appendAnswer(code int, withBody, keepAlive, http11 bool) {
+	line, body := status(code)
+	b := append(s.out, line...)
 	b = append(b, "Server: whirl\r\nContent-Type: text/plain\r\nDate: "...)
-	b = append(b, s.now()...)
+	b = append(b, s.date[:]...)
 	b = append(b, "\r\nContent-Length: "...)
 	b = appendInt(b, len(body))
 	switch {
@@ -387,15 +387,15 @@ func (s *Server) appendAnswer(status int, withBody, keepAlive, http11 bool) {
 	s.out = b
 }
 
-// now returns the Date header's value, formatted again only when the
-// second changed.
-func (s *Server) now() []byte {
+// now brings the Date header's value (s.date) up to date, formatting it
+// again only when the second changed: once per read, for every answer of
+// the read.
+func (s *Server) now() {
 	t := time.Now()
 	if sec := t.Unix(); sec != s.dateSec {
 		s.dateSec = sec
 		t.UTC().AppendFormat(s.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
 	}
-	return s.date[:]
 }
 
 // cutLine returns the first line of b without its "\r\n" or "\n", and the
