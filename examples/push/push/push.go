@@ -5,16 +5,18 @@
 // Each line is the time of the tick in nanoseconds since the Unix epoch, in
 // decimal, and "\n". All connections get the same line at each tick.
 //
-// # One ticker per loop
+// # One ticker
 //
 // gnet's example runs one ticker (the engine's OnTick, on a goroutine of its
 // own) that walks a sync.Map of every connection and queues an AsyncWrite
-// to each. The port keeps a ticker per event loop instead, made with the
-// loop's CallLater: each loop's ticker writes to the connections of that loop
-// only, on the loop, so a push is a plain Write (no lock contention, no task
-// per connection, no allocation) and a loop's connections never wait for
-// another's. A loop's ticker stops when its last connection goes and starts
-// again with the next.
+// to each. The port runs one ticker too, with CallLater on the loop of the
+// connection that started it (a timer per connection would cost a timer per
+// push): on that loop a push is a plain Write, and to a connection on
+// another loop Write hands the bytes to that loop, as AsyncWrite does. The
+// ticker stops when the last connection goes and starts again with the
+// next. (transport.Loop gives a connection no way to tell which other
+// connections share its loop, so one ticker per loop cannot be built from a
+// protocol; with reactor.WithLoops(1) every push is on the loop.)
 //
 // # Flow control
 //
@@ -54,7 +56,7 @@ const DefaultInterval = time.Second
 // ErrInterval means a Factory's Interval is negative.
 var ErrInterval = errors.New("push: negative interval")
 
-// Factory makes a [Pusher] per connection and runs the tickers. Set
+// Factory makes a [Pusher] per connection and runs the ticker. Set
 // Interval before it is listened on.
 type Factory struct {
 	factory.Base
@@ -63,20 +65,13 @@ type Factory struct {
 	Interval time.Duration
 
 	mu      sync.Mutex
-	loops   map[transport.Loop]*loopTicker
-	pushed  atomic.Int64
-	skipped atomic.Int64
-}
-
-// loopTicker is the ticker of one loop and the connections it pushes to.
-// Its fields are touched only on its loop.
-type loopTicker struct {
-	f       *Factory
+	conns   []*Pusher // every connection; the ticker walks it under mu
+	running bool      // a tick is scheduled
 	loop    transport.Loop
-	conns   []*Pusher
-	running bool
 	due     time.Time // when the next tick is due
 	line    []byte
+	pushed  atomic.Int64
+	skipped atomic.Int64
 }
 
 func (f *Factory) interval() time.Duration {
@@ -112,94 +107,88 @@ func (f *Factory) Pushed() int64 { return f.pushed.Load() }
 // output was over its high watermark. Any goroutine.
 func (f *Factory) Skipped() int64 { return f.skipped.Load() }
 
-// tickerOf returns the ticker of loop l, made on first use. Any goroutine.
-func (f *Factory) tickerOf(l transport.Loop) *loopTicker {
+// add puts p on the ticker's list and, if the ticker is idle, starts it
+// on p's loop. p's loop goroutine.
+func (f *Factory) add(p *Pusher) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	lt := f.loops[l]
-	if lt == nil {
-		if f.loops == nil {
-			f.loops = make(map[transport.Loop]*loopTicker)
-		}
-		lt = &loopTicker{f: f, loop: l}
-		f.loops[l] = lt
-	}
-	return lt
-}
-
-// add puts p on the ticker and starts it if it was idle. Loop goroutine.
-func (lt *loopTicker) add(p *Pusher) {
-	p.idx = len(lt.conns)
-	lt.conns = append(lt.conns, p)
-	if !lt.running {
-		lt.running = true
-		lt.due = lt.loop.Now().Add(lt.f.interval())
-		lt.loop.CallLater(lt.f.interval(), lt.tick)
+	p.idx = len(f.conns)
+	f.conns = append(f.conns, p)
+	if !f.running {
+		f.running = true
+		f.loop = p.Transport().Loop()
+		f.due = f.loop.Now().Add(f.interval())
+		f.loop.CallLater(f.interval(), f.tick)
 	}
 }
 
-// remove takes p off the ticker. Loop goroutine.
-func (lt *loopTicker) remove(p *Pusher) {
-	last := len(lt.conns) - 1
-	if p.idx < 0 || p.idx > last || lt.conns[p.idx] != p {
+// remove takes p off the list. p's loop goroutine.
+func (f *Factory) remove(p *Pusher) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	last := len(f.conns) - 1
+	if p.idx < 0 || p.idx > last || f.conns[p.idx] != p {
 		return
 	}
-	lt.conns[p.idx] = lt.conns[last]
-	lt.conns[p.idx].idx = p.idx
-	lt.conns[last] = nil
-	lt.conns = lt.conns[:last]
+	f.conns[p.idx] = f.conns[last]
+	f.conns[p.idx].idx = p.idx
+	f.conns[last] = nil
+	f.conns = f.conns[:last]
 	p.idx = -1
 }
 
-// tick writes the current time to every connection of the loop whose output
-// is not over its high watermark, then schedules the next tick one interval
-// after this one was due (so the period does not drift by the time a tick
-// takes; a tick missed altogether is skipped), or stops when the loop has no
-// connection left. Loop goroutine.
-func (lt *loopTicker) tick() {
-	if len(lt.conns) == 0 {
-		lt.running = false
+// tick writes the current time to every connection whose output is not
+// over its high watermark, then schedules the next tick one interval after
+// this one was due (so the period does not drift by the time a tick takes;
+// a tick missed altogether is skipped), or stops when no connection is
+// left. It runs on the loop of the connection that started the ticker (it
+// goes on after that connection closed); a connection on that loop is
+// written to directly, one on another loop through its transport's queue.
+// The ticker's loop goroutine.
+func (f *Factory) tick() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.conns) == 0 {
+		f.running = false
 		return
 	}
-	now := lt.loop.Now()
-	lt.line = strconv.AppendInt(lt.line[:0], now.UnixNano(), 10)
-	lt.line = append(lt.line, '\n')
+	now := f.loop.Now()
+	f.line = strconv.AppendInt(f.line[:0], now.UnixNano(), 10)
+	f.line = append(f.line, '\n')
 	var pushed, skipped int64
-	for _, p := range lt.conns {
-		if p.full {
+	for _, p := range f.conns {
+		if p.full.Load() {
 			skipped++
 			continue
 		}
-		if _, err := p.Transport().Write(lt.line); err == nil {
+		if _, err := p.Transport().Write(f.line); err == nil {
 			pushed++
 		}
 	}
-	lt.f.pushed.Add(pushed)
+	f.pushed.Add(pushed)
 	if skipped > 0 {
-		lt.f.skipped.Add(skipped)
+		f.skipped.Add(skipped)
 	}
-	if lt.due = lt.due.Add(lt.f.interval()); lt.due.Before(now) {
-		lt.due = now.Add(lt.f.interval())
+	if f.due = f.due.Add(f.interval()); f.due.Before(now) {
+		f.due = now.Add(f.interval())
 	}
-	lt.loop.CallLater(lt.due.Sub(now), lt.tick)
+	f.loop.CallLater(f.due.Sub(now), f.tick)
 }
 
-// Pusher is one connection: it receives the ticks of its loop and echoes
-// what it reads. Its methods run on the connection's loop.
+// Pusher is one connection: it receives the ticks and echoes what it
+// reads. Its methods run on the connection's loop.
 type Pusher struct {
 	protocol.Base
 	f    *Factory
-	lt   *loopTicker
-	idx  int
-	full bool
+	idx  int         // in f.conns, under f.mu
+	full atomic.Bool // output over the high watermark: pushes skipped
 }
 
 // ConnectionMade registers the transport as the producer of its own output
-// (for the echo) and joins its loop's ticker. Loop goroutine.
+// (for the echo) and joins the ticker. Loop goroutine.
 func (p *Pusher) ConnectionMade() {
 	_ = p.Transport().RegisterProducer(p.Transport(), true)
-	p.lt = p.f.tickerOf(p.Transport().Loop())
-	p.lt.add(p)
+	p.f.add(p)
 }
 
 // DataReceived echoes data. Loop goroutine.
@@ -207,14 +196,10 @@ func (p *Pusher) DataReceived(data []byte) { _, _ = p.Transport().Write(data) }
 
 // WriteBufferFull stops the pushes to this connection until its output
 // drains. Loop goroutine.
-func (p *Pusher) WriteBufferFull() { p.full = true }
+func (p *Pusher) WriteBufferFull() { p.full.Store(true) }
 
 // WriteBufferDrained lets the pushes go on. Loop goroutine.
-func (p *Pusher) WriteBufferDrained() { p.full = false }
+func (p *Pusher) WriteBufferDrained() { p.full.Store(false) }
 
 // ConnectionLost leaves the ticker. Loop goroutine.
-func (p *Pusher) ConnectionLost(error) {
-	if p.lt != nil {
-		p.lt.remove(p)
-	}
-}
+func (p *Pusher) ConnectionLost(error) { p.f.remove(p) }
