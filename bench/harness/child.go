@@ -235,8 +235,11 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			res = h.Result
 		}
 	default:
-		fmt.Fprintf(stderr, "bench client: unknown mode %q\n", *mode)
-		return 2
+		var ok bool
+		if res, err, ok = runGnetexClient(ctx, *mode, cfg); !ok {
+			fmt.Fprintf(stderr, "bench client: unknown mode %q\n", *mode)
+			return 2
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "bench client:", err)

@@ -104,7 +104,7 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	cfg.Servers = splitList(*serverArg)
 	for _, k := range cfg.Servers {
 		if _, ok := python.Lookup(k); !ok && !servers.Known(k) {
-			fmt.Fprintf(stderr, "bench: unknown server %q (want some of %s)\n", k, strings.Join(append(DefaultServers(), UDPServers()...), ", "))
+			fmt.Fprintf(stderr, "bench: unknown server %q (want some of %s)\n", k, strings.Join(append(append(DefaultServers(), UDPServers()...), GnetexServers()...), ", "))
 			return 2
 		}
 	}
@@ -129,7 +129,7 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	}
 	var err error
 	if strings.TrimSpace(*scenArg) != "" {
-		all = append(all, UDPScenarios()...) // run only when named
+		all = append(append(all, UDPScenarios()...), GnetexScenarios()...) // run only when named
 	}
 	if cfg.Scenarios, err = pickScenarios(all, *scenArg); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)

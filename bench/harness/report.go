@@ -366,7 +366,7 @@ func (rep *Report) checkTargets() []Target {
 			}
 		}
 	}
-	return out
+	return append(out, rep.gnetexTargets()...)
 }
 
 // OK reports whether every round of every cell succeeded: no byte

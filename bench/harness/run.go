@@ -98,16 +98,11 @@ const (
 )
 
 // baselineOf returns the baseline of scenario sc.
-func baselineOf(sc Scenario) string {
-	if sc.Mode == ModeUDP {
-		return BaselineUDP
-	}
-	return Baseline
-}
+func baselineOf(sc Scenario) string { return servers.FamilyBaseline(familyOf(sc)) }
 
 // fits reports whether server kind runs under scenario sc: the UDP servers
 // under the UDP scenarios, the others under the rest.
-func fits(sc Scenario, kind string) bool { return servers.UDP(kind) == (sc.Mode == ModeUDP) }
+func fits(sc Scenario, kind string) bool { return servers.Family(kind) == familyOf(sc) }
 
 // DefaultServers lists every server in table order; the Python ones run only
 // when the interpreter has their module. Any goroutine.

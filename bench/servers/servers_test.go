@@ -45,12 +45,12 @@ func start(tb testing.TB, kind string) string {
 	return ""
 }
 
-// tcpKinds are the servers of Kinds that serve TCP (udp_test.go tests the
-// others).
+// tcpKinds are the TCP echo servers of Kinds (udp_test.go tests the UDP
+// ones, gnetex_test.go those of gnet's examples).
 func tcpKinds() []string {
 	var out []string
 	for _, k := range servers.Kinds() {
-		if !servers.UDP(k) {
+		if servers.Family(k) == servers.FamilyEcho {
 			out = append(out, k)
 		}
 	}

@@ -19,6 +19,13 @@
 //	tcpecho Tornado's demos/tcpecho server: each line comes back
 //	seedserver
 //	        the seed document's TcpServer, upper-casing each chunk
+//	httpplain
+//	        gnet's HTTP example: Hello World! over keep-alive and pipelining
+//	push    gnet's push example: a timestamp line to every connection
+//	simpleproto
+//	        gnet's simple protocol server, or its client (simpleproto client)
+//	websocket
+//	        gnet's WebSocket example: an RFC 6455 echo server
 //	bench   whirl against raw gnet, the standard library, Twisted and
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //	version print whirl's version
@@ -90,6 +97,10 @@ var commands = []command{
 	{name: "udpecho", summary: "write back every UDP datagram received (--listen host:port)", run: runUDPEcho},
 	{name: "tcpecho", summary: "Tornado's demos/tcpecho server: each line comes back (default tcp:9888)", run: runTCPEcho},
 	{name: "seedserver", summary: "the seed document's TcpServer: each chunk comes back upper-cased", run: runSeedserver},
+	{name: "httpplain", summary: "gnet's HTTP example: Hello World! over keep-alive and pipelining", run: runHTTPPlain},
+	{name: "push", summary: "gnet's push example: a timestamp line to every connection on a ticker", run: runPush},
+	{name: "simpleproto", summary: "gnet's simple protocol: length-prefixed echo server, or its client (simpleproto client)", run: runSimpleproto},
+	{name: "websocket", summary: "gnet's WebSocket example: an RFC 6455 echo server", run: runWebSocket},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
 	{name: "version", summary: "print whirl's version", run: runVersion},
 }
