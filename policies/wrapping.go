@@ -89,8 +89,7 @@ type WrappingFactory struct {
 	policy  Policy
 	open    atomic.Int64
 
-	mu     sync.Mutex
-	starts int // StartFactory calls not yet matched by StopFactory
+	starts factory.StartCounter
 }
 
 var _ factory.Factory = (*WrappingFactory)(nil)
@@ -140,38 +139,13 @@ func (f *WrappingFactory) BuildProtocol(addr net.Addr) protocol.Protocol {
 // call not matched by a StopFactory. If the wrapped StartFactory panics, the
 // call is not counted and the panic goes on. Runs on the goroutine that calls
 // ListenTCP (any goroutine).
-func (f *WrappingFactory) StartFactory() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.starts++
-	if f.starts > 1 {
-		return
-	}
-	started := false
-	defer func() {
-		if !started {
-			f.starts--
-		}
-	}()
-	f.wrapped.StartFactory()
-	started = true
-}
+func (f *WrappingFactory) StartFactory() { f.starts.Start(f.wrapped) }
 
 // StopFactory calls the wrapped factory's StopFactory when it matches the
 // first StartFactory; a StopFactory with no StartFactory to match does
 // nothing. Runs on the goroutine that calls StopListening or Stop (any
 // goroutine).
-func (f *WrappingFactory) StopFactory() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.starts == 0 {
-		return
-	}
-	f.starts--
-	if f.starts == 0 {
-		f.wrapped.StopFactory()
-	}
-}
+func (f *WrappingFactory) StopFactory() { f.starts.Stop(f.wrapped) }
 
 // ProtocolWrapper stands between a connection's real transport and the
 // protocol a wrapped factory built: Twisted's ProtocolWrapper. To the real

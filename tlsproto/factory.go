@@ -3,7 +3,6 @@ package tlsproto
 import (
 	"crypto/tls"
 	"net"
-	"sync"
 
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
@@ -29,8 +28,7 @@ type Factory struct {
 	server  bool
 	opts    *Options
 
-	mu     sync.Mutex
-	starts int
+	starts factory.StartCounter
 }
 
 var _ factory.Factory = (*Factory)(nil)
@@ -63,34 +61,9 @@ func (f *Factory) BuildProtocol(addr net.Addr) protocol.Protocol {
 // StartFactory calls the wrapped factory's StartFactory on the first call
 // not matched by a StopFactory. Runs on the goroutine that listens (any
 // goroutine).
-func (f *Factory) StartFactory() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.starts++
-	if f.starts > 1 {
-		return
-	}
-	started := false
-	defer func() {
-		if !started {
-			f.starts--
-		}
-	}()
-	f.wrapped.StartFactory()
-	started = true
-}
+func (f *Factory) StartFactory() { f.starts.Start(f.wrapped) }
 
 // StopFactory calls the wrapped factory's StopFactory when it matches the
 // first StartFactory. Runs on the goroutine that stops listening (any
 // goroutine).
-func (f *Factory) StopFactory() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.starts == 0 {
-		return
-	}
-	f.starts--
-	if f.starts == 0 {
-		f.wrapped.StopFactory()
-	}
-}
+func (f *Factory) StopFactory() { f.starts.Stop(f.wrapped) }
