@@ -834,3 +834,7 @@ func (v *connLoop) wrap(what string, fn func()) func() {
 }
 
 var errRefused = errors.New("reactor: factory refused the connection")
+
+// SharedLoop returns the connection's loop, shared by every connection on
+// it (transport.LoopOf). Any goroutine.
+func (c *conn) SharedLoop() transport.Loop { return c.l }

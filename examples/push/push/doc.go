@@ -5,18 +5,17 @@
 // Each line is the time of the tick in nanoseconds since the Unix epoch, in
 // decimal, and "\n". All connections get the same line at each tick.
 //
-// # One ticker
+// # One ticker per loop
 //
 // gnet's example runs one ticker (the engine's OnTick, on a goroutine of its
 // own) that walks a sync.Map of every connection and queues an AsyncWrite
-// to each. The port runs one ticker too, with CallLater on the loop of the
-// connection that started it (a timer per connection would cost a timer per
-// push): on that loop a push is a plain Write, and to a connection on
-// another loop Write hands the bytes to that loop, as AsyncWrite does. The
-// ticker stops when the last connection goes and starts again with the
-// next. (transport.Loop gives a connection no way to tell which other
-// connections share its loop, so one ticker per loop cannot be built from a
-// protocol; with reactor.WithLoops(1) every push is on the loop.)
+// to each. The port runs one ticker per event loop that has connections:
+// each connection joins the ticker of its own loop (transport.LoopOf names
+// the loop, shared by every connection on it), which is a CallLater on that
+// loop, so every push is a plain Write on the connection's own loop, with no
+// task handed between loops. A loop's ticker stops when its last connection
+// goes and starts again with the next. (A timer per connection would cost a
+// timer and a task per push.)
 //
 // # Flow control
 //

@@ -21,8 +21,10 @@ const DefaultInterval = time.Second
 // ErrInterval means a Factory's Interval is negative.
 var ErrInterval = errors.New("push: negative interval")
 
-// Factory makes a [Pusher] per connection and runs the ticker. Set
-// Interval before it is listened on.
+// Factory makes a [Pusher] per connection and runs the tickers: one per
+// event loop that has connections (transport.LoopOf), each writing to the
+// connections of its own loop, so every write takes the loop's fast path.
+// Set Interval before it is listened on.
 type Factory struct {
 	factory.Base
 
@@ -30,13 +32,21 @@ type Factory struct {
 	Interval time.Duration
 
 	mu      sync.Mutex
-	conns   []*Pusher // every connection; the ticker walks it under mu
-	running bool      // a tick is scheduled
-	loop    transport.Loop
-	due     time.Time // when the next tick is due
-	line    []byte
+	tickers map[transport.Loop]*ticker // the loops' tickers, under mu
 	pushed  atomic.Int64
 	skipped atomic.Int64
+}
+
+// ticker is one loop's: its connections, and its next tick. Its fields are
+// its loop's (every Pusher on it joins and leaves from that loop), except
+// that Factory.mu guards its place in the map.
+type ticker struct {
+	loop    transport.Loop
+	conns   []*Pusher
+	running bool      // a tick is scheduled
+	due     time.Time // when the next tick is due
+	line    []byte
+	tick    func() // f.tick(this ticker), made once
 }
 
 func (f *Factory) interval() time.Duration {
@@ -72,61 +82,68 @@ func (f *Factory) Pushed() int64 { return f.pushed.Load() }
 // output was over its high watermark. Any goroutine.
 func (f *Factory) Skipped() int64 { return f.skipped.Load() }
 
-// add puts p on the ticker's list and, if the ticker is idle, starts it
-// on p's loop. p's loop goroutine.
+// add puts p on its loop's ticker and, if that ticker is idle, starts it.
+// p's loop goroutine.
 func (f *Factory) add(p *Pusher) {
+	loop := transport.LoopOf(p.Transport())
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	p.idx = len(f.conns)
-	f.conns = append(f.conns, p)
-	if !f.running {
-		f.running = true
-		f.loop = p.Transport().Loop()
-		f.due = f.loop.Now().Add(f.interval())
-		f.loop.CallLater(f.interval(), f.tick)
+	t := f.tickers[loop]
+	if t == nil {
+		if f.tickers == nil {
+			f.tickers = make(map[transport.Loop]*ticker)
+		}
+		t = &ticker{loop: loop}
+		t.tick = func() { f.tick(t) }
+		f.tickers[loop] = t
+	}
+	f.mu.Unlock()
+	p.t = t
+	p.idx = len(t.conns)
+	t.conns = append(t.conns, p)
+	if !t.running {
+		t.running = true
+		t.due = loop.Now().Add(f.interval())
+		loop.CallLater(f.interval(), t.tick)
 	}
 }
 
-// remove takes p off the list. p's loop goroutine.
+// remove takes p off its ticker. p's loop goroutine.
 func (f *Factory) remove(p *Pusher) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	last := len(f.conns) - 1
-	if p.idx < 0 || p.idx > last || f.conns[p.idx] != p {
+	t := p.t
+	if t == nil {
 		return
 	}
-	f.conns[p.idx] = f.conns[last]
-	f.conns[p.idx].idx = p.idx
-	f.conns[last] = nil
-	f.conns = f.conns[:last]
+	last := len(t.conns) - 1
+	if p.idx < 0 || p.idx > last || t.conns[p.idx] != p {
+		return
+	}
+	t.conns[p.idx] = t.conns[last]
+	t.conns[p.idx].idx = p.idx
+	t.conns[last] = nil
+	t.conns = t.conns[:last]
 	p.idx = -1
 }
 
-// tick writes the current time to every connection whose output is not
-// over its high watermark, then schedules the next tick one interval after
-// this one was due (so the period does not drift by the time a tick takes;
-// a tick missed altogether is skipped), or stops when no connection is
-// left. It runs on the loop of the connection that started the ticker (it
-// goes on after that connection closed); a connection on that loop is
-// written to directly, one on another loop through its transport's queue.
-// The ticker's loop goroutine.
-func (f *Factory) tick() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.conns) == 0 {
-		f.running = false
+// tick writes the current time to every connection of t's loop whose
+// output is not over its high watermark, then schedules the next tick one
+// interval after this one was due (so the period does not drift by the
+// time a tick takes; a tick missed altogether is skipped), or stops when
+// the loop has no connection left. t's loop goroutine.
+func (f *Factory) tick(t *ticker) {
+	if len(t.conns) == 0 {
+		t.running = false
 		return
 	}
-	now := f.loop.Now()
-	f.line = strconv.AppendInt(f.line[:0], now.UnixNano(), 10)
-	f.line = append(f.line, '\n')
+	now := t.loop.Now()
+	t.line = strconv.AppendInt(t.line[:0], now.UnixNano(), 10)
+	t.line = append(t.line, '\n')
 	var pushed, skipped int64
-	for _, p := range f.conns {
+	for _, p := range t.conns {
 		if p.full.Load() {
 			skipped++
 			continue
 		}
-		if _, err := p.Transport().Write(f.line); err == nil {
+		if _, err := p.Transport().Write(t.line); err == nil {
 			pushed++
 		}
 	}
@@ -134,10 +151,10 @@ func (f *Factory) tick() {
 	if skipped > 0 {
 		f.skipped.Add(skipped)
 	}
-	if f.due = f.due.Add(f.interval()); f.due.Before(now) {
-		f.due = now.Add(f.interval())
+	if t.due = t.due.Add(f.interval()); t.due.Before(now) {
+		t.due = now.Add(f.interval())
 	}
-	f.loop.CallLater(f.due.Sub(now), f.tick)
+	t.loop.CallLater(t.due.Sub(now), t.tick)
 }
 
 // Pusher is one connection: it receives the ticks and echoes what it
@@ -145,7 +162,8 @@ func (f *Factory) tick() {
 type Pusher struct {
 	protocol.Base
 	f    *Factory
-	idx  int         // in f.conns, under f.mu
+	t    *ticker     // its loop's ticker, from ConnectionMade
+	idx  int         // in t.conns
 	full atomic.Bool // output over the high watermark: pushes skipped
 }
 
