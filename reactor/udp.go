@@ -385,10 +385,13 @@ func (u *UDPPort) unregister() {
 	u.registered = false
 	u.l.removeOther(u.fd)
 	_ = u.l.poller.Delete(u.fd)
-	u.closeSocket()
-	if u.rec.live--; u.rec.live == 0 {
-		u.guard("StopProtocol", u.proto.StopProtocol)
-	}
+	// StopProtocol runs before done is closed: StopListening returns after
+	// it, as the ref-count promises.
+	u.closeSocketThen(func() {
+		if u.rec.live--; u.rec.live == 0 {
+			u.guard("StopProtocol", u.proto.StopProtocol)
+		}
+	})
 }
 
 // shut closes the socket when the loop stops with the port still on it.
@@ -403,14 +406,24 @@ func (u *UDPPort) shut() {
 
 // closeSocket closes the socket once. The loop's goroutine, or any when no
 // loop serves the port.
-func (u *UDPPort) closeSocket() {
+func (u *UDPPort) closeSocket() { u.closeSocketThen(nil) }
+
+// closeSocketThen closes the socket once, then runs then (if not nil) before
+// it signals done. The loop's goroutine, or any when no loop serves the
+// port.
+func (u *UDPPort) closeSocketThen(then func()) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	if !u.sockClosed {
-		u.sockClosed = true
-		unix.Close(u.fd)
-		close(u.done)
+	if u.sockClosed {
+		u.mu.Unlock()
+		return
 	}
+	u.sockClosed = true
+	unix.Close(u.fd)
+	u.mu.Unlock()
+	if then != nil {
+		then()
+	}
+	close(u.done)
 }
 
 // ready handles a readiness event of the socket. Loop goroutine, inside a
