@@ -122,36 +122,41 @@ func (e *gnetEcho) echo() *gnetEcho { return e }
 // runs the echo.
 func serveGnetWith(mk func() gnetHandler, extra ...gnet.Option) serveFunc {
 	return func(ctx context.Context, addr string, o Options, ready func(net.Addr)) error {
-		h := mk()
-		e := h.echo()
-		e.boot = make(chan struct{})
-		done := make(chan error, 1)
-		opts := append([]gnet.Option{gnet.WithNumEventLoop(o.loops()), gnet.WithLogger(quietLogger{})}, extra...)
-		go func() { done <- gnet.Run(h, "tcp://"+addr, opts...) }()
-		select {
-		case err := <-done:
-			if err == nil {
-				err = errors.New("servers: gnet stopped at start")
-			}
-			return err
-		case <-e.boot:
-		}
-		if e.berr != nil {
-			<-done
-			return e.berr
-		}
-		ready(e.addr)
-		select {
-		case err := <-done:
-			return err
-		case <-ctx.Done():
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = e.eng.Stop(sctx)
-		<-done
-		return nil
+		return runGnet(ctx, mk(), "tcp", addr, o, ready, extra...)
 	}
+}
+
+// runGnet runs h on gnet's engine at proto://addr until ctx is done, calling
+// ready with the address once the engine booted (h's OnBoot is gnetEcho's).
+func runGnet(ctx context.Context, h gnetHandler, proto, addr string, o Options, ready func(net.Addr), extra ...gnet.Option) error {
+	e := h.echo()
+	e.boot = make(chan struct{})
+	done := make(chan error, 1)
+	opts := append([]gnet.Option{gnet.WithNumEventLoop(o.loops()), gnet.WithLogger(quietLogger{})}, extra...)
+	go func() { done <- gnet.Run(h, proto+"://"+addr, opts...) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			err = errors.New("servers: gnet stopped at start")
+		}
+		return err
+	case <-e.boot:
+	}
+	if e.berr != nil {
+		<-done
+		return e.berr
+	}
+	ready(e.addr)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.eng.Stop(sctx)
+	<-done
+	return nil
 }
 
 // serveWhirlFactory serves the factory mk makes on a reactor.

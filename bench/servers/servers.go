@@ -205,36 +205,7 @@ func logLine(level, format string, args []any) {
 }
 
 func serveGnet(ctx context.Context, addr string, o Options, ready func(net.Addr)) error {
-	e := &gnetEcho{boot: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		done <- gnet.Run(e, "tcp://"+addr,
-			gnet.WithNumEventLoop(o.loops()),
-			gnet.WithLogger(quietLogger{}))
-	}()
-	select {
-	case err := <-done:
-		if err == nil {
-			err = errors.New("servers: gnet stopped at start")
-		}
-		return err
-	case <-e.boot:
-	}
-	if e.berr != nil {
-		<-done
-		return e.berr
-	}
-	ready(e.addr)
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = e.eng.Stop(sctx)
-	<-done
-	return nil
+	return runGnet(ctx, &gnetEcho{}, "tcp", addr, o, ready)
 }
 
 // serveStdlib is the standard library's echo: a goroutine per connection

@@ -2,9 +2,7 @@ package servers
 
 import (
 	"context"
-	"errors"
 	"net"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -76,34 +74,5 @@ func (e *gnetUDPEcho) OnBoot(eng gnet.Engine) gnet.Action {
 }
 
 func serveGnetUDP(ctx context.Context, addr string, o Options, ready func(net.Addr)) error {
-	e := &gnetUDPEcho{gnetEcho{boot: make(chan struct{})}}
-	done := make(chan error, 1)
-	go func() {
-		done <- gnet.Run(e, "udp://"+addr,
-			gnet.WithNumEventLoop(o.loops()),
-			gnet.WithLogger(quietLogger{}))
-	}()
-	select {
-	case err := <-done:
-		if err == nil {
-			err = errors.New("servers: gnet stopped at start")
-		}
-		return err
-	case <-e.boot:
-	}
-	if e.berr != nil {
-		<-done
-		return e.berr
-	}
-	ready(e.addr)
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = e.eng.Stop(sctx)
-	<-done
-	return nil
+	return runGnet(ctx, &gnetUDPEcho{}, "udp", addr, o, ready)
 }
