@@ -7,7 +7,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -250,14 +249,7 @@ func (w *framedConn) run(g *run) {
 	}
 }
 
-func (w *framedConn) end(g *run, err error) {
-	if g.drainOver.Load() {
-		err = fmt.Errorf("%d of the messages sent not echoed back in full", w.next-w.recv)
-	} else if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	g.failed(fmt.Errorf("loadgen: connection %d after %d echoes: %w", w.id, w.verified, err))
-}
+func (w *framedConn) end(g *run, err error) { g.ended(w.id, w.next-w.recv, &w.tally, err) }
 
 // RunPush measures a push server (examples/push): cfg.Conns connections
 // each read timestamp lines (nanoseconds since the epoch, then "\n") and

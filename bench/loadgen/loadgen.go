@@ -481,13 +481,18 @@ func (w *echoConn) run(g *run) {
 }
 
 // end records why a connection stopped.
-func (w *echoConn) end(g *run, err error) {
+func (w *echoConn) end(g *run, err error) { g.ended(w.id, w.next-w.recv, &w.tally, err) }
+
+// ended records why echo connection id stopped, with unanswered messages
+// sent and not echoed back: past the drain that is the failure, and an EOF
+// before it is unexpected.
+func (g *run) ended(id int, unanswered uint64, t *tally, err error) {
 	if g.drainOver.Load() {
-		err = fmt.Errorf("%d of the messages sent not echoed back in full", w.next-w.recv)
+		err = fmt.Errorf("%d of the messages sent not echoed back in full", unanswered)
 	} else if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	g.failed(fmt.Errorf("loadgen: connection %d after %d echoes: %w", w.id, w.verified, err))
+	g.failed(fmt.Errorf("loadgen: connection %d after %d echoes: %w", id, t.verified, err))
 }
 
 // Setup measures connection setup: cfg.Conns goroutines each, in a loop,
