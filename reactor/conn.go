@@ -529,16 +529,17 @@ func (c *conn) closeWithErrorRaw(err error) {
 		return
 	}
 	c.mu.Lock()
-	if c.mf&(mLosing|mGone) != 0 || c.acts&actAbort != 0 {
+	x := c.ext()
+	if c.mf&(mLosing|mGone) != 0 || c.acts&actAbort != 0 || x.protoErr {
 		c.mu.Unlock()
 		return
 	}
-	reason := transport.Aborted(err)
-	x := c.ext()
-	x.loseReason = reason // read by the loop after it takes actLose under c.mu
-	x.protoErr = true
-	c.r().log.Warn().Stringer("peer", c.remote).AnErr("reason", err).Msg("closing connection: protocol error")
+	x.loseReason = transport.Aborted(err) // read by the loop after it takes actLose under c.mu
+	x.protoErr = true                     // and no second CloseWithError gets here
 	c.mu.Unlock()
+	// Logged without c.mu: a slow log writer must not hold up the
+	// connection's writers.
+	c.r().log.Warn().Stringer("peer", c.remote).AnErr("reason", err).Msg("closing connection: protocol error")
 	c.loseRaw()
 }
 
