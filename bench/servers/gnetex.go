@@ -208,28 +208,38 @@ func (h *gnetHTTP) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 func (h *gnetHTTP) OnTraffic(c gnet.Conn) gnet.Action {
 	hc := c.Context().(*httpCodec)
 	buf, _ := c.Peek(-1)
-	hc.out = hc.out[:0]
-	date := hc.date.now() // once per read, as whirl's httpplain
-	used := 0
-	for {
-		n, ok := parseRequest(buf[used:])
-		if n < 0 {
-			c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			return gnet.Close
-		}
-		if !ok {
-			break
-		}
-		used += n
-		hc.out = append(hc.out, "HTTP/1.1 200 OK\r\nServer: gnet\r\nContent-Type: text/plain\r\nDate: "...)
-		hc.out = append(hc.out, date...)
-		hc.out = append(hc.out, "\r\nContent-Length: 12\r\n\r\nHello World!"...)
+	used, ok := hc.answer(buf)
+	if !ok {
+		c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		return gnet.Close
 	}
 	_, _ = c.Discard(used)
 	if len(hc.out) > 0 {
 		_, _ = c.Write(hc.out)
 	}
 	return gnet.None
+}
+
+// answer parses every complete request at the start of buf and puts an
+// answer per request in hc.out. It returns the bytes used, and false for a
+// malformed request.
+func (hc *httpCodec) answer(buf []byte) (int, bool) {
+	hc.out = hc.out[:0]
+	date := hc.date.now() // once per read, as whirl's httpplain
+	used := 0
+	for {
+		n, ok := parseRequest(buf[used:])
+		if n < 0 {
+			return used, false
+		}
+		if !ok {
+			return used, true
+		}
+		used += n
+		hc.out = append(hc.out, "HTTP/1.1 200 OK\r\nServer: gnet\r\nContent-Type: text/plain\r\nDate: "...)
+		hc.out = append(hc.out, date...)
+		hc.out = append(hc.out, "\r\nContent-Length: 12\r\n\r\nHello World!"...)
+	}
 }
 
 // parseRequest parses the request at the start of b as gnet's example's

@@ -95,8 +95,8 @@ type Server struct {
 	out     []byte // answers of the current read
 	done    bool   // closing: nothing more is parsed
 
-	dateSec int64    // the second date holds
-	date    [29]byte // "Mon, 02 Jan 2006 15:04:05 GMT"
+	dateSec int64               // the second ok's Date holds
+	ok      [len(okAnswer)]byte // okAnswer with the Date of dateSec
 
 	requests int64
 }
@@ -165,7 +165,8 @@ func (s *Server) feed(data []byte) error {
 		}
 		if len(s.pending) > 0 {
 			// Finish the head begun in an earlier read: take no more of
-			// data than the head may still hold (and its terminator).
+			// data than the head may still hold (and its terminator), and
+			// parse it once it is whole.
 			old := len(s.pending)
 			take := min(len(data), s.maxHeader()+4-old)
 			s.pending = append(s.pending, data[:take]...)
@@ -177,40 +178,39 @@ func (s *Server) feed(data []byte) error {
 				s.scanned = max(len(s.pending)-3, 0)
 				return nil
 			}
-			if end > s.maxHeader() {
-				return s.fail(431, fmt.Errorf("%w: %d bytes, over %d", ErrHeaderTooLarge, end, s.maxHeader()))
+			n, err := s.request(s.pending[:end])
+			if n != end && err == nil {
+				// headEnd and request find the same end (FuzzServer checks
+				// that any cut answers as the whole input does); should they
+				// ever not, the connection is refused rather than misread.
+				return s.fail(400, fmt.Errorf("%w: head of %d bytes parsed as %d", ErrBadRequest, end, n))
 			}
 			data = data[end-old:]
-			err := s.request(s.pending[:end])
 			s.pending, s.scanned = s.pending[:0], 0
 			if err != nil {
 				return err
 			}
 			continue
 		}
-		end := headEnd(data, 0)
-		if end < 0 {
-			if len(data) > s.maxHeader() {
-				return s.fail(431, fmt.Errorf("%w: over %d bytes", ErrHeaderTooLarge, s.maxHeader()))
-			}
+		n, err := s.request(data)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			// An unfinished head: keep it for the next read.
 			s.pending = append(s.pending[:0], data...)
 			s.scanned = max(len(data)-3, 0)
 			return nil
 		}
-		if end > s.maxHeader() {
-			return s.fail(431, fmt.Errorf("%w: %d bytes, over %d", ErrHeaderTooLarge, end, s.maxHeader()))
-		}
-		if err := s.request(data[:end]); err != nil {
-			return err
-		}
-		data = data[end:]
+		data = data[n:]
 	}
 	return nil
 }
 
 // headEnd returns the length of the request head at the start of b,
 // terminator included ("\r\n\r\n", or "\n\n" from a lenient client), or -1 if
-// b holds no complete head; the search starts at from.
+// b holds no complete head; the search starts at from. It finds the same end
+// as request does, line by line.
 func headEnd(b []byte, from int) int {
 	for i := from; i < len(b); {
 		j := bytes.IndexByte(b[i:], '\n')
@@ -228,79 +228,137 @@ func headEnd(b []byte, from int) int {
 	return -1
 }
 
-// request parses one complete head and appends its answer.
-func (s *Server) request(head []byte) error {
-	line, rest := cutLine(head)
-	if len(line) == 0 { // one empty line before a request is ignored (RFC 9112, 2.2)
-		line, rest = cutLine(rest)
-	}
-	// Request line: METHOD SP request-target SP HTTP-version.
-	sp := bytes.IndexByte(line, ' ')
-	if sp <= 0 {
-		return s.fail(400, fmt.Errorf("%w: request line %q", ErrBadRequest, clip(line)))
-	}
-	method := line[:sp]
-	target, version, ok := bytes.Cut(line[sp+1:], []byte(" "))
-	if !ok || len(target) == 0 || !isToken(method) {
-		return s.fail(400, fmt.Errorf("%w: request line %q", ErrBadRequest, clip(line)))
-	}
-	var keepAlive bool
-	switch string(version) {
-	case "HTTP/1.1":
-		keepAlive = true
-	case "HTTP/1.0":
-	default:
-		return s.fail(400, fmt.Errorf("%w: version %q", ErrBadRequest, clip(version)))
-	}
-	http11 := keepAlive
+// request parses the request head at the start of b in one pass, line by
+// line, and appends its answer. It returns the head's length (terminator
+// included), or 0 when b holds no whole head yet and none of it is over the
+// limit: then nothing is appended. A head longer than the limit is answered
+// 431; any other fault is answered only once the head is whole, so the
+// answer does not depend on how the head was cut across reads.
+func (s *Server) request(b []byte) (int, error) {
+	limit := s.maxHeader()
 	var (
-		length  int64 = -1
-		hasHost bool
+		pos       int
+		line      []byte
+		fault     error
+		status    = 400
+		keepAlive bool
+		http11    bool
+		head      = true // the request line is next
+		skipped   bool   // an empty line before the request line was
+		method    []byte
+		length    int64 = -1
+		hasHost   bool
 	)
 	for {
-		line, rest = cutLine(rest)
-		if len(line) == 0 {
-			break
+		i := bytes.IndexByte(b[pos:], '\n')
+		if i < 0 {
+			if len(b) > limit {
+				return 0, s.fail(431, fmt.Errorf("%w: over %d bytes", ErrHeaderTooLarge, limit))
+			}
+			return 0, nil
 		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) {
-			return s.fail(400, fmt.Errorf("%w: header line %q", ErrBadRequest, clip(line)))
+		line, pos = b[pos:pos+i], pos+i+1
+		if pos > limit {
+			return 0, s.fail(431, fmt.Errorf("%w: over %d bytes", ErrHeaderTooLarge, limit))
 		}
-		name, value := line[:colon], trimOWS(line[colon+1:])
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
 		switch {
-		case equalFold(name, "host"):
-			hasHost = true
-		case equalFold(name, "content-length"):
-			n, ok := parseLength(value)
-			if !ok || (length >= 0 && n != length) {
-				return s.fail(400, fmt.Errorf("%w: Content-Length %q", ErrBadRequest, clip(value)))
+		case fault != nil:
+			if len(line) == 0 { // the head's end: answer the fault
+				return 0, s.fail(status, fault)
 			}
-			length = n
-		case equalFold(name, "transfer-encoding"):
-			return s.fail(501, fmt.Errorf("%w: %q", ErrTransferEncoding, clip(value)))
-		case equalFold(name, "connection"):
-			if hasToken(value, "close") {
-				keepAlive = false
-			} else if !http11 && hasToken(value, "keep-alive") {
-				keepAlive = true
+		case head:
+			if len(line) == 0 && !skipped {
+				skipped = true
+				continue // one empty line before a request is ignored (RFC 9112, 2.2)
 			}
+			head = false
+			method, http11, fault = parseRequestLine(line)
+			keepAlive = http11
+			if fault != nil && len(line) == 0 {
+				return 0, s.fail(status, fault) // a second empty line ends the head
+			}
+		case len(line) > 0:
+			var name, value []byte
+			name, value, fault = splitHeader(line)
+			if fault != nil {
+				break
+			}
+			switch {
+			case equalFold(name, "host"):
+				hasHost = true
+			case equalFold(name, "content-length"):
+				n, ok := parseLength(value)
+				if !ok || (length >= 0 && n != length) {
+					fault = fmt.Errorf("%w: Content-Length %q", ErrBadRequest, clip(value))
+				}
+				length = n
+			case equalFold(name, "transfer-encoding"):
+				status, fault = 501, fmt.Errorf("%w: %q", ErrTransferEncoding, clip(value))
+			case equalFold(name, "connection"):
+				if hasToken(value, "close") {
+					keepAlive = false
+				} else if !http11 && hasToken(value, "keep-alive") {
+					keepAlive = true
+				}
+			}
+		default: // the empty line: the head is whole
+			if http11 && !hasHost {
+				return 0, s.fail(400, fmt.Errorf("%w: HTTP/1.1 request without Host", ErrBadRequest))
+			}
+			if length > s.maxBody() {
+				return 0, s.fail(413, fmt.Errorf("%w: %d bytes, over %d", ErrBodyTooLarge, length, s.maxBody()))
+			}
+			if length > 0 {
+				s.skip = length
+			}
+			s.requests++
+			if keepAlive && http11 && string(method) != "HEAD" {
+				s.out = append(s.out, s.ok[:]...) // wrk's and browsers' request
+			} else {
+				s.appendAnswer(200, string(method) != "HEAD", keepAlive, http11)
+			}
+			if !keepAlive {
+				s.done = true
+			}
+			return pos, nil
 		}
 	}
-	if http11 && !hasHost {
-		return s.fail(400, fmt.Errorf("%w: HTTP/1.1 request without Host", ErrBadRequest))
+}
+
+// parseRequestLine parses METHOD SP request-target SP HTTP-version and
+// returns the method and whether the version is HTTP/1.1 (else 1.0); any
+// other line is a fault wrapping ErrBadRequest.
+func parseRequestLine(line []byte) (method []byte, http11 bool, fault error) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp <= 0 {
+		return nil, false, fmt.Errorf("%w: request line %q", ErrBadRequest, clip(line))
 	}
-	if length > s.maxBody() {
-		return s.fail(413, fmt.Errorf("%w: %d bytes, over %d", ErrBodyTooLarge, length, s.maxBody()))
+	method = line[:sp]
+	target, version, ok := bytes.Cut(line[sp+1:], []byte(" "))
+	if !ok || len(target) == 0 || !isToken(method) {
+		return nil, false, fmt.Errorf("%w: request line %q", ErrBadRequest, clip(line))
 	}
-	if length > 0 {
-		s.skip = length
+	switch string(version) {
+	case "HTTP/1.1":
+		return method, true, nil
+	case "HTTP/1.0":
+		return method, false, nil
 	}
-	s.requests++
-	s.appendAnswer(200, string(method) != "HEAD", keepAlive, http11)
-	if !keepAlive {
-		s.done = true
+	return nil, false, fmt.Errorf("%w: version %q", ErrBadRequest, clip(version))
+}
+
+// splitHeader splits a header line into its name and its value, trimmed; a
+// line without a colon or with a name that is not a token is a fault
+// wrapping ErrBadRequest.
+func splitHeader(line []byte) (name, value []byte, fault error) {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || !isToken(line[:colon]) {
+		return nil, nil, fmt.Errorf("%w: header line %q", ErrBadRequest, clip(line))
 	}
-	return nil
+	return line[:colon], trimOWS(line[colon+1:]), nil
 }
 
 // fail appends the answer status and returns err, which closes the
@@ -334,7 +392,7 @@ func (s *Server) appendAnswer(code int, withBody, keepAlive, http11 bool) {
 	line, body := status(code)
 	b := append(s.out, line...)
 	b = append(b, "Server: whirl\r\nContent-Type: text/plain\r\nDate: "...)
-	b = append(b, s.date[:]...)
+	b = append(b, s.ok[okDate:okDate+dateLen]...)
 	b = append(b, "\r\nContent-Length: "...)
 	b = appendInt(b, len(body))
 	switch {
@@ -350,29 +408,28 @@ func (s *Server) appendAnswer(code int, withBody, keepAlive, http11 bool) {
 	s.out = b
 }
 
-// now brings the Date header's value (s.date) up to date, formatting it
-// again only when the second changed: once per read, for every answer of
-// the read.
+// okAnswer is the answer to a keep-alive HTTP/1.1 request, with a
+// placeholder Date (the same fields, in the same order, as appendAnswer
+// writes); a Server keeps a copy with the current Date.
+const okAnswer = "HTTP/1.1 200 OK\r\nServer: whirl\r\nContent-Type: text/plain\r\nDate: " +
+	"Mon, 02 Jan 2006 15:04:05 GMT" + "\r\nContent-Length: 12\r\n\r\n" + Body
+
+const (
+	okDate  = len("HTTP/1.1 200 OK\r\nServer: whirl\r\nContent-Type: text/plain\r\nDate: ") // where Date's value starts
+	dateLen = len("Mon, 02 Jan 2006 15:04:05 GMT")
+)
+
+// now brings the Date in s.ok up to date, formatting it again only when the
+// second changed: once per read, for every answer of the read.
 func (s *Server) now() {
 	t := time.Now()
 	if sec := t.Unix(); sec != s.dateSec {
+		if s.dateSec == 0 {
+			copy(s.ok[:], okAnswer)
+		}
 		s.dateSec = sec
-		t.UTC().AppendFormat(s.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
+		t.UTC().AppendFormat(s.ok[okDate:okDate], "Mon, 02 Jan 2006 15:04:05 GMT")
 	}
-}
-
-// cutLine returns the first line of b without its "\r\n" or "\n", and the
-// rest after it.
-func cutLine(b []byte) (line, rest []byte) {
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		return b, nil
-	}
-	line, rest = b[:i], b[i+1:]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, rest
 }
 
 // clip shortens what an error message quotes.
