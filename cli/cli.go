@@ -384,9 +384,15 @@ func ParseServerFlags(fs *flag.FlagSet, args []string, listen string, extras ...
 // SIGINT or SIGTERM, and returns the exit status: 0 after a graceful stop or
 // -h, 2 for a usage error, 1 when the server could not run. Main goroutine.
 func Main(name string, f factory.Factory, extras ...Extra) int {
+	return MainAt(name, "tcp:8000", f, extras...)
+}
+
+// MainAt is Main with another default for --listen (an endpoint string such
+// as "tcp:8080" or "unix:echo.sock"). Main goroutine.
+func MainAt(name, listen string, f factory.Factory, extras ...Extra) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage of %s:\n", name); PrintDefaults(fs) }
-	fl, err := ParseServerFlags(fs, os.Args[1:], "tcp:8000", extras...)
+	fl, err := ParseServerFlags(fs, os.Args[1:], listen, extras...)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

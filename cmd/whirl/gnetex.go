@@ -10,8 +10,8 @@ import (
 )
 
 // The commands of gnet's examples, ported (examples/httpplain, push,
-// simpleproto, websocket). gnet's UNIX-socket echo is `whirl echo --listen
-// unix:PATH`: the same echo on a UNIX listener (examples/echo's README).
+// simpleproto, websocket). gnet's UNIX-socket echo is `whirl unixecho`
+// (main.go): the echo on a UNIX listener.
 
 // runHTTPPlain runs gnet's HTTP example, examples/httpplain.
 func runHTTPPlain(ctx context.Context, env *env, args []string) error {

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -76,8 +79,8 @@ func TestWebSocketCommand(t *testing.T) {
 	}
 }
 
-// TestEchoOnUnixSocket is gnet's UNIX-socket echo: whirl echo --listen
-// unix:PATH.
+// TestEchoOnUnixSocket is the echo on a UNIX listener: whirl echo --listen
+// unix:PATH, what whirl unixecho runs.
 func TestEchoOnUnixSocket(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "echo.sock")
 	startServer(t, "echo", "--listen", "unix:"+path, "--log-level", "disabled")
@@ -92,4 +95,80 @@ func TestEchoOnUnixSocket(t *testing.T) {
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != "over a UNIX socket" {
 		t.Fatalf("echo %q, %v", got, err)
 	}
+}
+
+// TestUnixEchoWithSocat is gnet's UNIX-socket echo with a real client: whirl
+// unixecho on a socket in a temporary directory, and socat sending lines to
+// it (apt-get install socat; skipped without it). The socket file and its
+// lock are gone once the server stops.
+func TestUnixEchoWithSocat(t *testing.T) {
+	socat := lookSocat(t)
+	path := filepath.Join(t.TempDir(), "echo.sock")
+	t.Run("serve", func(t *testing.T) {
+		startServer(t, "unixecho", "--listen", "unix:"+path, "--log-level", "disabled")
+		in := "over a UNIX socket\nand a second line\n"
+		if got := runSocat(t, socat, in, "UNIX-CONNECT:"+path); got != in {
+			t.Fatalf("socat got %q back, want %q", got, in)
+		}
+	})
+	for _, p := range []string{path, path + ".lock"} {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after the server stopped: %v, want it removed", p, err)
+		}
+	}
+}
+
+// TestUDPEchoWithSocat is gnet's UDP echo with a real client: socat sends a
+// datagram to whirl udpecho and prints the one that comes back.
+func TestUDPEchoWithSocat(t *testing.T) {
+	socat := lookSocat(t)
+	env, _, stderr := testEnv(t)
+	ready := make(chan net.Addr, 1)
+	env.ready = func(a net.Addr) { ready <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- lookup("udpecho").run(ctx, env, []string{"--listen", "127.0.0.1:0", "--loops", "1"}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("udpecho: %v", err)
+		}
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("udpecho returned before listening: %v (stderr %q)", err, stderr)
+	case <-time.After(5 * time.Second):
+		t.Fatal("udpecho did not listen within 5s")
+	}
+	if got := runSocat(t, socat, "one datagram\n", "UDP:"+addr.String()); got != "one datagram\n" {
+		t.Fatalf("socat got %q back", got)
+	}
+}
+
+// lookSocat returns socat's path, or skips the test.
+func lookSocat(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("socat")
+	if err != nil {
+		t.Skip("socat not installed (apt-get install socat):", err)
+	}
+	return p
+}
+
+// runSocat runs socat between its standard input (in) and addr, and
+// returns what it printed. It waits up to 2 s for answers after in is sent.
+func runSocat(t *testing.T, socat, in, addr string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, socat, "-t", "2", "-", addr)
+	cmd.Stdin = strings.NewReader(in)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("socat %s: %v (stderr %q)", addr, err, errOut.String())
+	}
+	return out.String()
 }

@@ -26,6 +26,8 @@
 //	        gnet's simple protocol server, or its client (simpleproto client)
 //	websocket
 //	        gnet's WebSocket example: an RFC 6455 echo server
+//	unixecho
+//	        gnet's UNIX-socket echo example (default unix:echo.sock)
 //	bench   whirl against raw gnet, the standard library, Twisted and
 //	        Tornado (see docs/benchmarks.md; same flags as go run ./bench)
 //	version print whirl's version
@@ -101,6 +103,7 @@ var commands = []command{
 	{name: "push", summary: "gnet's push example: a timestamp line to every connection on a ticker", run: runPush},
 	{name: "simpleproto", summary: "gnet's simple protocol: length-prefixed echo server, or its client (simpleproto client)", run: runSimpleproto},
 	{name: "websocket", summary: "gnet's WebSocket example: an RFC 6455 echo server", run: runWebSocket},
+	{name: "unixecho", summary: "gnet's UNIX-socket echo example (default unix:echo.sock)", run: runUnixEcho},
 	{name: "bench", summary: "benchmark whirl against raw gnet, stdlib, Twisted and Tornado (docs/benchmarks.md)", run: runBench},
 	{name: "version", summary: "print whirl's version", run: runVersion},
 }
@@ -224,6 +227,16 @@ func serverFlags(env *env, name, listen string, args []string, extras ...cli.Ext
 // runEcho runs Twisted's echo server, examples/echo.
 func runEcho(ctx context.Context, env *env, args []string) error {
 	fl, err := serverFlags(env, "echo", "tcp:8000", args)
+	if err != nil {
+		return err
+	}
+	return fl.Serve(ctx, env.logs, echo.Factory(), env.ready)
+}
+
+// runUnixEcho runs gnet's UNIX-socket echo, examples/unixecho: the echo on
+// a UNIX socket by default.
+func runUnixEcho(ctx context.Context, env *env, args []string) error {
+	fl, err := serverFlags(env, "unixecho", "unix:echo.sock", args)
 	if err != nil {
 		return err
 	}

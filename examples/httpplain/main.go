@@ -20,5 +20,5 @@ import (
 
 func main() {
 	var f httpplain.Factory
-	os.Exit(cli.Main("httpplain", &f, &f))
+	os.Exit(cli.MainAt("httpplain", "tcp:8080", &f, &f))
 }

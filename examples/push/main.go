@@ -19,5 +19,5 @@ import (
 
 func main() {
 	var f push.Factory
-	os.Exit(cli.Main("push", &f, &f))
+	os.Exit(cli.MainAt("push", "tcp:9000", &f, &f))
 }

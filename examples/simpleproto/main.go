@@ -45,5 +45,5 @@ func main() {
 		return
 	}
 	var f simpleproto.Factory
-	os.Exit(cli.Main("simpleproto", &f, &f))
+	os.Exit(cli.MainAt("simpleproto", "tcp:9000", &f, &f))
 }

@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	udpecho [--listen :8000] [--log-level info] [--loops 0]
+//	udpecho [--listen udp:8000] [--log-level info] [--loops 0]
 //
 // It logs to stderr and stops on SIGINT or SIGTERM. See README.md.
 package main

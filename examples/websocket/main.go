@@ -18,5 +18,5 @@ import (
 
 func main() {
 	var f websocket.Factory
-	os.Exit(cli.Main("websocket", &f, &f))
+	os.Exit(cli.MainAt("websocket", "tcp:9080", &f, &f))
 }
