@@ -122,27 +122,8 @@ func TestUnixEchoWithSocat(t *testing.T) {
 // datagram to whirl udpecho and prints the one that comes back.
 func TestUDPEchoWithSocat(t *testing.T) {
 	socat := lookSocat(t)
-	env, _, stderr := testEnv(t)
-	ready := make(chan net.Addr, 1)
-	env.ready = func(a net.Addr) { ready <- a }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- lookup("udpecho").run(ctx, env, []string{"--listen", "127.0.0.1:0", "--loops", "1"}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("udpecho: %v", err)
-		}
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("udpecho returned before listening: %v (stderr %q)", err, stderr)
-	case <-time.After(5 * time.Second):
-		t.Fatal("udpecho did not listen within 5s")
-	}
-	if got := runSocat(t, socat, "one datagram\n", "UDP:"+addr.String()); got != "one datagram\n" {
+	addr := startServer(t, "udpecho", "--listen", "127.0.0.1:0", "--loops", "1")
+	if got := runSocat(t, socat, "one datagram\n", "UDP:"+addr); got != "one datagram\n" {
 		t.Fatalf("socat got %q back", got)
 	}
 }
