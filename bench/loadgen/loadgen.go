@@ -43,7 +43,8 @@ func (p Phase) String() string {
 
 // Config describes one run of the generator.
 type Config struct {
-	// Addr is the echo server's host:port.
+	// Addr is the echo server's host:port, or UnixPrefix and the path of
+	// its UNIX socket ("unix:/tmp/bench/s.sock").
 	Addr string
 	// Conns is the number of connections (Run, Hold), or of concurrent
 	// connect–echo–close loops (Setup). Each has its own goroutine.
@@ -78,9 +79,10 @@ type Config struct {
 }
 
 func (cfg *Config) check(needDuration bool) error {
+	if err := checkAddr(cfg.Addr); err != nil {
+		return err
+	}
 	switch {
-	case cfg.Addr == "":
-		return fmt.Errorf("%w: no address", ErrConfig)
 	case cfg.Conns <= 0:
 		return fmt.Errorf("%w: %d connections", ErrConfig, cfg.Conns)
 	case cfg.Size < MinSize:
@@ -265,8 +267,10 @@ func (g *run) window(ctx context.Context) (time.Duration, error) {
 }
 
 // dialAll opens n connections, at most cfg.dialConcurrency at a time.
-func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
-	conns := make([]*net.TCPConn, n)
+// Each is a TCP connection, or a UNIX one for a "unix:" Config.Addr.
+func dialAll(ctx context.Context, cfg *Config, n int) ([]net.Conn, error) {
+	conns := make([]net.Conn, n)
+	network, address := splitAddr(cfg.Addr)
 	d := net.Dialer{Timeout: cfg.dialTimeout()}
 	sem := make(chan struct{}, cfg.dialConcurrency())
 	var (
@@ -286,7 +290,7 @@ func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c, err := d.DialContext(ctx, "tcp", cfg.Addr)
+			c, err := d.DialContext(ctx, network, address)
 			if err != nil {
 				mu.Lock()
 				if first == nil {
@@ -295,7 +299,7 @@ func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
 				mu.Unlock()
 				return
 			}
-			conns[i] = c.(*net.TCPConn)
+			conns[i] = c
 		}()
 	}
 	wg.Wait()
@@ -306,7 +310,7 @@ func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
 	return conns, nil
 }
 
-func closeAll(conns []*net.TCPConn) {
+func closeAll(conns []net.Conn) {
 	for _, c := range conns {
 		if c != nil {
 			c.Close()
@@ -395,7 +399,7 @@ func (r *Result) collect(tallies []*tally, g *run) {
 // echoConn is one connection of Run, owned by its goroutine.
 type echoConn struct {
 	id          int
-	c           *net.TCPConn
+	c           net.Conn
 	size, depth int
 	pat         []byte          // the connection's message template
 	out         []byte          // messages being written
@@ -406,7 +410,7 @@ type echoConn struct {
 	tally
 }
 
-func newEchoConn(id int, c *net.TCPConn, size, depth int) *echoConn {
+func newEchoConn(id int, c net.Conn, size, depth int) *echoConn {
 	// The read buffer holds at least two messages and at most what can be
 	// in flight, bounded to keep 1000 connections small.
 	inLen := max(min(max(depth*size, 4096), 64<<10), 2*size)

@@ -86,7 +86,8 @@ func (w *setupLoop) run(ctx context.Context, g *run) {
 
 // once opens a connection, makes one verified round trip, and closes it.
 func (w *setupLoop) once(ctx context.Context, d *net.Dialer, g *run) error {
-	c, err := d.DialContext(ctx, "tcp", g.cfg.Addr)
+	network, address := splitAddr(g.cfg.Addr)
+	c, err := d.DialContext(ctx, network, address)
 	if err != nil {
 		return fmt.Errorf("loadgen: dial: %w", err)
 	}
@@ -108,7 +109,7 @@ func (w *setupLoop) once(ctx context.Context, d *net.Dialer, g *run) error {
 
 // Held is a set of open, idle connections made by Hold.
 type Held struct {
-	conns []*net.TCPConn
+	conns []net.Conn
 	// Result counts the connections opened, the round trips verified (one
 	// per connection), and any mismatch or error.
 	Result Result
