@@ -18,10 +18,11 @@ const (
 	// with Next(-1) and Writes it back. gnet removes whatever is at PATH
 	// before it binds, and the socket file when it stops.
 	GnetUnix = "gnet-unix"
-	// WhirlUnix is examples/echo's protocol on reactor.ListenUnix (mode
-	// 0666, no lock file), as `whirl echo --listen unix:PATH` serves it.
-	// It refuses a PATH where a socket already listens, and removes its
-	// socket file when it stops.
+	// WhirlUnix is examples/echo's protocol on reactor.ListenUnix, mode
+	// 0666 and no lock file (the endpoint unix:PATH of `whirl echo
+	// --listen` also takes a lock file beside the socket; the connections'
+	// path is the same). It refuses a PATH where a socket already listens,
+	// and removes its socket file when it stops.
 	WhirlUnix = "whirl-unix"
 )
 
