@@ -9,6 +9,7 @@
 //	go run ./bench --servers gnet,whirl --scenarios pingpong-64B-100c --rounds 5
 //	go run ./bench --cpuprofile-dir /tmp/prof   # a CPU profile per Go server cell
 //	go run ./bench --client whirl        # the echo scenarios driven by whirl's own client
+//	go run ./bench --servers gnet-unix,whirl-unix --scenarios unix-pingpong-64B-100c,unix-pipelined-4KiB-100c
 //	go run ./bench clients               # both load generators against gnet and whirl
 //
 // Every cell runs in a fresh server process (this program's `server`

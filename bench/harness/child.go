@@ -19,10 +19,11 @@ import (
 )
 
 // Lines exchanged with the child processes. A server prints lineListening
-// once; a Go server answers each "stats" line on its standard input with a
-// lineStats line; every child stops when its standard input closes. A client
-// prints lineMeasure and lineEnd around the measurement window (lineHolding
-// once its idle connections are open) and lineResult last.
+// once, with the address its client dials (readyAddr: host:port, or
+// unix:PATH); a Go server answers each "stats" line on its standard input
+// with a lineStats line; every child stops when its standard input closes. A
+// client prints lineMeasure and lineEnd around the measurement window
+// (lineHolding once its idle connections are open) and lineResult last.
 const (
 	lineListening = "LISTENING "
 	lineStats     = "STATS "
@@ -61,7 +62,7 @@ func serverMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := flag.NewFlagSet("bench server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	kind := fs.String("kind", servers.Whirl, "server kind: "+fmt.Sprint(servers.Kinds()))
-	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on: host:port, or unix:PATH for the UNIX servers")
 	loops := fs.Int("loops", 0, "event loops for gnet and whirl (0: GOMAXPROCS)")
 	buf := fs.Int("stdlib-buffer", 0, "read buffer per connection of the stdlib server (0: 16 KiB)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -110,7 +111,7 @@ func serverMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	done := make(chan error, 1)
 	go func() {
 		done <- servers.Serve(ctx, *kind, *listen, servers.Options{Loops: *loops, StdlibBuffer: *buf}, func(a net.Addr) {
-			out.println(lineListening, a.String())
+			out.println(lineListening, readyAddr(a))
 			close(ready)
 		})
 	}()
@@ -166,7 +167,7 @@ func clientMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	mode := fs.String("mode", ModeEcho, "echo, setup, idle or udp")
 	client := fs.String("client", loadgen.ClientGoroutine, "load generator: goroutine (a goroutine per connection) or whirl (whirl's client; echo mode only)")
 	var cfg loadgen.Config
-	fs.StringVar(&cfg.Addr, "addr", "", "server address host:port")
+	fs.StringVar(&cfg.Addr, "addr", "", "server address host:port, or unix:PATH for a UNIX socket")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections (setup: concurrent loops)")
 	fs.IntVar(&cfg.Size, "size", 64, "message size in bytes")
 	fs.IntVar(&cfg.Depth, "depth", 1, "messages in flight per connection")

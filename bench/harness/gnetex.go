@@ -70,6 +70,9 @@ func familyOf(sc Scenario) string {
 	case ModeHTTP, ModeSimpleProto, ModePush, ModeWebSocket:
 		return sc.Mode
 	}
+	if sc.Network == NetworkUnix {
+		return servers.FamilyUnix
+	}
 	return servers.FamilyEcho
 }
 
@@ -99,8 +102,8 @@ func (rep *Report) gnetexTargets() []Target {
 	var out []Target
 	for _, sc := range rep.Scenarios {
 		fam := familyOf(sc)
-		if fam == servers.FamilyEcho || fam == servers.FamilyUDP {
-			continue
+		if fam == servers.FamilyEcho || fam == servers.FamilyUDP || fam == servers.FamilyUnix {
+			continue // checkTargets' echo rows
 		}
 		for _, k := range rep.Servers {
 			c := rep.Cell(sc.Name, k)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,8 +64,8 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	}
 	var (
 		cfg       Config
-		serverArg = fs.String("servers", strings.Join(DefaultServers(), ","), "servers to compare, in table order (gnet is the baseline; gnet-udp of the UDP scenarios, which run the UDP servers "+strings.Join(UDPServers(), ", ")+")")
-		scenArg   = fs.String("scenarios", "", "scenarios to run, by name (default all: "+scenarioNames(DefaultScenarios())+"; UDP, run only when named: "+scenarioNames(UDPScenarios())+")")
+		serverArg = fs.String("servers", strings.Join(DefaultServers(), ","), "servers to compare, in table order (gnet is the baseline; gnet-udp of the UDP scenarios, which run the UDP servers "+strings.Join(UDPServers(), ", ")+"; gnet-unix of the UNIX scenarios, which run "+strings.Join(UnixServers(), ", ")+")")
+		scenArg   = fs.String("scenarios", "", "scenarios to run, by name (default all: "+scenarioNames(DefaultScenarios())+"; UDP, run only when named: "+scenarioNames(UDPScenarios())+"; UNIX socket, run only when named: "+scenarioNames(UnixScenarios())+")")
 		smoke     = fs.Bool("smoke", false, "a matrix of a few seconds with few connections (CI): "+scenarioNames(SmokeScenarios()))
 		idleConns = fs.Int("idle-conns", 0, "connections of the idle scenario (default 10000; smoke 200)")
 		serverCPU = fs.String("server-cpus", "auto", `taskset CPU list for the servers: "auto" (first half of the CPUs when taskset exists and there are 2 or more), "none", or a list such as 0 or 0-1`)
@@ -104,7 +105,7 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	cfg.Servers = splitList(*serverArg)
 	for _, k := range cfg.Servers {
 		if _, ok := python.Lookup(k); !ok && !servers.Known(k) {
-			fmt.Fprintf(stderr, "bench: unknown server %q (want some of %s)\n", k, strings.Join(append(append(DefaultServers(), UDPServers()...), GnetexServers()...), ", "))
+			fmt.Fprintf(stderr, "bench: unknown server %q (want some of %s)\n", k, strings.Join(slices.Concat(DefaultServers(), UDPServers(), UnixServers(), GnetexServers()), ", "))
 			return 2
 		}
 	}
@@ -129,7 +130,7 @@ func runMain(ctx context.Context, self Command, args []string, stdout, stderr io
 	}
 	var err error
 	if strings.TrimSpace(*scenArg) != "" {
-		all = append(append(all, UDPScenarios()...), GnetexScenarios()...) // run only when named
+		all = slices.Concat(all, UDPScenarios(), UnixScenarios(), GnetexScenarios()) // run only when named
 	}
 	if cfg.Scenarios, err = pickScenarios(all, *scenArg); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)

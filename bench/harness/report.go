@@ -304,7 +304,8 @@ func summarizeCell(sc Scenario, rounds []Round) *Summary {
 
 // checkTargets evaluates the reactor issue's goals (server CPU per message
 // and per connection against gnet's, idle memory, allocations) with what
-// this run measured, and keeps issue 3's throughput floors.
+// this run measured, and keeps issue 3's throughput floors. The UNIX echo
+// scenarios get the TCP echo's rows, for whirl-unix against gnet-unix.
 func (rep *Report) checkTargets() []Target {
 	var out []Target
 	summary := func(scenario, server string) *Summary {
@@ -314,12 +315,18 @@ func (rep *Report) checkTargets() []Target {
 		return nil
 	}
 	for _, sc := range rep.Scenarios {
-		w := summary(sc.Name, servers.Whirl)
+		// The whirl echo of the scenario's family, against its baseline:
+		// whirl and gnet over TCP, whirl-unix and gnet-unix over UNIX.
+		whirl, gnet := servers.Whirl, servers.Gnet
+		if familyOf(sc) == servers.FamilyUnix {
+			whirl, gnet = servers.WhirlUnix, servers.GnetUnix
+		}
+		w := summary(sc.Name, whirl)
 		switch {
 		case sc.Mode == ModeEcho:
 			if w != nil && w.CPURatio != nil {
 				out = append(out, Target{
-					What: fmt.Sprintf("whirl echo server CPU per message ÷ gnet's, %s", sc.Title),
+					What: fmt.Sprintf("%s echo server CPU per message ÷ %s's, %s", whirl, gnet, sc.Title),
 					Want: "≤ 1.00", Got: *w.CPURatio, Met: *w.CPURatio <= 1,
 				})
 			}
@@ -329,11 +336,11 @@ func (rep *Report) checkTargets() []Target {
 			}
 			if w != nil && w.Ratio != nil {
 				out = append(out, Target{
-					What: fmt.Sprintf("whirl echo msgs/s ÷ gnet's, %s", sc.Title),
+					What: fmt.Sprintf("%s echo msgs/s ÷ %s's, %s", whirl, gnet, sc.Title),
 					Want: fmt.Sprintf("≥ %.2f", want), Got: w.Ratio.Median, Met: w.Ratio.Median >= want,
 				})
 			}
-			for _, k := range []string{servers.Whirl, servers.WhirlLine, servers.WhirlStream} {
+			for _, k := range []string{servers.Whirl, servers.WhirlLine, servers.WhirlStream, servers.WhirlUnix} {
 				if s := summary(sc.Name, k); s != nil && s.AllocsPerMsg != nil {
 					a := *s.AllocsPerMsg
 					out = append(out, Target{

@@ -45,6 +45,9 @@ type Scenario struct {
 	Size int `json:"size"`
 	// Depth is the number of messages in flight per connection (ModeEcho).
 	Depth int `json:"depth,omitempty"`
+	// Network is the socket an echo load runs over: "" for TCP, or
+	// NetworkUnix for a UNIX socket (the UNIX servers only).
+	Network string `json:"network,omitempty"`
 }
 
 // PingPong reports whether s is an echo scenario with one message in flight.
@@ -100,8 +103,9 @@ const (
 // baselineOf returns the baseline of scenario sc.
 func baselineOf(sc Scenario) string { return servers.FamilyBaseline(familyOf(sc)) }
 
-// fits reports whether server kind runs under scenario sc: the UDP servers
-// under the UDP scenarios, the others under the rest.
+// fits reports whether server kind runs under scenario sc: the servers of
+// the scenario's family (the UDP servers under the UDP scenarios, the UNIX
+// ones under the UNIX scenarios, and so on).
 func fits(sc Scenario, kind string) bool { return servers.Family(kind) == familyOf(sc) }
 
 // DefaultServers lists every server in table order; the Python ones run only
@@ -297,13 +301,14 @@ func (c *Config) niced(argv []string) []string {
 	return append([]string{"nice", "-n", strconv.Itoa(c.Nice)}, argv...)
 }
 
-// serverArgv returns the command line of server kind.
-func serverArgv(cfg *Config, scriptDir string, sc Scenario, kind string, round int) (argv, env []string) {
+// serverArgv returns the command line of server kind, listening on listen
+// (a Go server's --listen).
+func serverArgv(cfg *Config, scriptDir string, sc Scenario, kind, listen string, round int) (argv, env []string) {
 	if ps, ok := python.Lookup(kind); ok {
 		return []string{cfg.Python, filepath.Join(scriptDir, ps.Script), "--host", "127.0.0.1", "--port", "0"}, nil
 	}
 	argv = append([]string{cfg.Self.Path}, cfg.Self.Args...)
-	argv = append(argv, "server", "--kind", kind, "--listen", "127.0.0.1:0", "--loops", strconv.Itoa(cfg.Loops))
+	argv = append(argv, "server", "--kind", kind, "--listen", listen, "--loops", strconv.Itoa(cfg.Loops))
 	if cfg.StdlibBuffer > 0 {
 		argv = append(argv, "--stdlib-buffer", strconv.Itoa(cfg.StdlibBuffer))
 	}
@@ -375,7 +380,18 @@ func runCell(ctx context.Context, cfg *Config, scriptDir string, sc Scenario, ki
 		r.Err = err.Error()
 		return r
 	}
-	argv, env := serverArgv(cfg, scriptDir, sc, kind, round)
+	// A UNIX server gets a socket path in a directory of its own, removed
+	// once the server stopped (the deferred stop below runs first).
+	listen := "127.0.0.1:0"
+	if servers.Unix(kind) {
+		l, remove, err := unixListen()
+		if err != nil {
+			return fail(err)
+		}
+		defer remove()
+		listen = l
+	}
+	argv, env := serverArgv(cfg, scriptDir, sc, kind, listen, round)
 	srv, err := startProc(ctx, "server "+kind, cfg.niced(argv), env, cfg.ServerCPUs, cfg.Taskset)
 	if err != nil {
 		return fail(err)

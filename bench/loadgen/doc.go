@@ -1,5 +1,6 @@
 // Package loadgen is the load generator of whirl's benchmarks. It drives an
-// echo server over TCP and checks every byte that comes back.
+// echo server over TCP, or over a UNIX socket (an address written
+// [UnixPrefix]PATH), and checks every byte that comes back.
 //
 // [Run] keeps a number of messages in flight on each of many connections
 // (1 for ping-pong, more for pipelining), warms up, then measures messages

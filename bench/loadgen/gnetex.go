@@ -171,7 +171,7 @@ func RunFramed(ctx context.Context, cfg Config, fr Framing) (Result, error) {
 // framedConn is one connection of RunFramed, owned by its goroutine.
 type framedConn struct {
 	id          int
-	c           *net.TCPConn
+	c           net.Conn
 	size, depth int
 	pat         []byte
 	shdr, rhdr  []byte
@@ -259,7 +259,7 @@ func (w *framedConn) end(g *run, err error) { g.ended(w.id, w.next-w.recv, &w.ta
 // share the clock: run both on one machine). A connection that gets no line
 // is Silent. Any goroutine.
 func RunPush(ctx context.Context, cfg Config) (Result, error) {
-	if cfg.Addr == "" || cfg.Conns <= 0 || cfg.Duration <= 0 {
+	if checkAddr(cfg.Addr) != nil || cfg.Conns <= 0 || cfg.Duration <= 0 {
 		return Result{}, fmt.Errorf("%w: address %q, %d connections, duration %v", ErrConfig, cfg.Addr, cfg.Conns, cfg.Duration)
 	}
 	conns, err := dialAll(ctx, &cfg, cfg.Conns)
@@ -286,7 +286,7 @@ func RunPush(ctx context.Context, cfg Config) (Result, error) {
 	return res, werr
 }
 
-func pushReader(g *run, id int, c *net.TCPConn, w *tally) {
+func pushReader(g *run, id int, c net.Conn, w *tally) {
 	br := bufio.NewReaderSize(c, 4096)
 	var last int64
 	for g.phase.Load() != phaseStop {

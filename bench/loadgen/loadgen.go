@@ -43,7 +43,8 @@ func (p Phase) String() string {
 
 // Config describes one run of the generator.
 type Config struct {
-	// Addr is the echo server's host:port.
+	// Addr is the echo server's host:port, or UnixPrefix and the path of
+	// its UNIX socket ("unix:/tmp/bench/s.sock").
 	Addr string
 	// Conns is the number of connections (Run, Hold), or of concurrent
 	// connect–echo–close loops (Setup). Each has its own goroutine.
@@ -78,9 +79,10 @@ type Config struct {
 }
 
 func (cfg *Config) check(needDuration bool) error {
+	if err := checkAddr(cfg.Addr); err != nil {
+		return err
+	}
 	switch {
-	case cfg.Addr == "":
-		return fmt.Errorf("%w: no address", ErrConfig)
 	case cfg.Conns <= 0:
 		return fmt.Errorf("%w: %d connections", ErrConfig, cfg.Conns)
 	case cfg.Size < MinSize:
@@ -265,8 +267,10 @@ func (g *run) window(ctx context.Context) (time.Duration, error) {
 }
 
 // dialAll opens n connections, at most cfg.dialConcurrency at a time.
-func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
-	conns := make([]*net.TCPConn, n)
+// Each is a TCP connection, or a UNIX one for a "unix:" Config.Addr.
+func dialAll(ctx context.Context, cfg *Config, n int) ([]net.Conn, error) {
+	conns := make([]net.Conn, n)
+	network, address := splitAddr(cfg.Addr)
 	d := net.Dialer{Timeout: cfg.dialTimeout()}
 	sem := make(chan struct{}, cfg.dialConcurrency())
 	var (
@@ -286,7 +290,7 @@ func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c, err := d.DialContext(ctx, "tcp", cfg.Addr)
+			c, err := d.DialContext(ctx, network, address)
 			if err != nil {
 				mu.Lock()
 				if first == nil {
@@ -295,7 +299,7 @@ func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
 				mu.Unlock()
 				return
 			}
-			conns[i] = c.(*net.TCPConn)
+			conns[i] = c
 		}()
 	}
 	wg.Wait()
@@ -306,7 +310,7 @@ func dialAll(ctx context.Context, cfg *Config, n int) ([]*net.TCPConn, error) {
 	return conns, nil
 }
 
-func closeAll(conns []*net.TCPConn) {
+func closeAll(conns []net.Conn) {
 	for _, c := range conns {
 		if c != nil {
 			c.Close()
@@ -395,7 +399,7 @@ func (r *Result) collect(tallies []*tally, g *run) {
 // echoConn is one connection of Run, owned by its goroutine.
 type echoConn struct {
 	id          int
-	c           *net.TCPConn
+	c           net.Conn
 	size, depth int
 	pat         []byte          // the connection's message template
 	out         []byte          // messages being written
@@ -406,7 +410,7 @@ type echoConn struct {
 	tally
 }
 
-func newEchoConn(id int, c *net.TCPConn, size, depth int) *echoConn {
+func newEchoConn(id int, c net.Conn, size, depth int) *echoConn {
 	// The read buffer holds at least two messages and at most what can be
 	// in flight, bounded to keep 1000 connections small.
 	inLen := max(min(max(depth*size, 4096), 64<<10), 2*size)
@@ -493,167 +497,4 @@ func (g *run) ended(id int, unanswered uint64, t *tally, err error) {
 		err = io.ErrUnexpectedEOF
 	}
 	g.failed(fmt.Errorf("loadgen: connection %d after %d echoes: %w", id, t.verified, err))
-}
-
-// Setup measures connection setup: cfg.Conns goroutines each, in a loop,
-// dial the server, send one message of cfg.Size bytes, read and verify its
-// echo, and close. Result.Messages counts the connections completed in the
-// window, Result.PerSec the rate, the latencies cover dial to close. Failed
-// attempts are counted in Result.Errors; a goroutine gives up after 100 in a
-// row. Any goroutine.
-func Setup(ctx context.Context, cfg Config) (Result, error) {
-	if err := cfg.check(true); err != nil {
-		return Result{}, err
-	}
-	g := &run{cfg: cfg, epoch: time.Now()}
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := make([]*setupLoop, cfg.Conns)
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &setupLoop{id: i, pat: pattern(i, cfg.Size), msg: make([]byte, cfg.Size), buf: make([]byte, cfg.Size)}
-		workers[i] = w
-		wg.Add(1)
-		go func() { defer wg.Done(); w.run(dctx, g) }()
-	}
-	elapsed, werr := g.window(ctx)
-	cancel()
-	wg.Wait()
-
-	res := Result{Mode: "setup", Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size, Elapsed: elapsed}
-	tallies := make([]*tally, len(workers))
-	for i, w := range workers {
-		tallies[i] = &w.tally
-	}
-	res.collect(tallies, g)
-	return res, werr
-}
-
-// setupLoop is one goroutine of Setup.
-type setupLoop struct {
-	id       int
-	pat      []byte
-	msg, buf []byte
-	seq      uint64
-	tally
-}
-
-func (w *setupLoop) run(ctx context.Context, g *run) {
-	d := net.Dialer{Timeout: g.cfg.dialTimeout()}
-	failures := 0
-	for g.phase.Load() != phaseStop {
-		t0 := g.since()
-		err := w.once(ctx, &d, g)
-		if g.phase.Load() == phaseStop {
-			return
-		}
-		if err != nil {
-			var mm *MismatchError
-			g.failed(err)
-			if errors.As(err, &mm) {
-				return
-			}
-			if failures++; failures >= 100 {
-				return
-			}
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		failures = 0
-		w.verified++
-		if g.phase.Load() == phaseMeasure {
-			w.hist.Record(g.since() - t0)
-			w.msgs++
-		}
-	}
-}
-
-// once opens a connection, makes one verified round trip, and closes it.
-func (w *setupLoop) once(ctx context.Context, d *net.Dialer, g *run) error {
-	c, err := d.DialContext(ctx, "tcp", g.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("loadgen: dial: %w", err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(g.cfg.dialTimeout()))
-	fill(w.msg, w.pat, w.seq)
-	if _, err := c.Write(w.msg); err != nil {
-		return fmt.Errorf("loadgen: write: %w", err)
-	}
-	if _, err := io.ReadFull(c, w.buf); err != nil {
-		return fmt.Errorf("loadgen: read echo: %w", err)
-	}
-	if mm := verify(w.buf, w.pat, w.id, w.seq); mm != nil {
-		return mm
-	}
-	w.seq++
-	return nil
-}
-
-// Held is a set of open, idle connections made by Hold.
-type Held struct {
-	conns []*net.TCPConn
-	// Result counts the connections opened, the round trips verified (one
-	// per connection), and any mismatch or error.
-	Result Result
-}
-
-// Hold opens cfg.Conns connections to an echo server, makes one verified
-// round trip of cfg.Size bytes on each (so the server has seen traffic on
-// all of them), and leaves them open and idle until Close. Warmup, Duration
-// and Depth are not used. A dial failure is an error; a failed round trip is
-// counted in the Result. Any goroutine.
-func Hold(ctx context.Context, cfg Config) (*Held, error) {
-	if err := cfg.check(false); err != nil {
-		return nil, err
-	}
-	conns, err := dialAll(ctx, &cfg, cfg.Conns)
-	if err != nil {
-		return nil, err
-	}
-	g := &run{cfg: cfg, epoch: time.Now()}
-	h := &Held{conns: conns, Result: Result{Mode: "idle", Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size}}
-	sem := make(chan struct{}, cfg.dialConcurrency())
-	var (
-		wg       sync.WaitGroup
-		verified atomic.Int64
-	)
-	for i, c := range conns {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			pat := pattern(i, cfg.Size)
-			msg, buf := make([]byte, cfg.Size), make([]byte, cfg.Size)
-			fill(msg, pat, 0)
-			_ = c.SetDeadline(time.Now().Add(cfg.dialTimeout()))
-			if _, err := c.Write(msg); err != nil {
-				g.failed(fmt.Errorf("loadgen: connection %d: write: %w", i, err))
-				return
-			}
-			if _, err := io.ReadFull(c, buf); err != nil {
-				g.failed(fmt.Errorf("loadgen: connection %d: read echo: %w", i, err))
-				return
-			}
-			if mm := verify(buf, pat, i, 0); mm != nil {
-				g.failed(mm)
-				return
-			}
-			_ = c.SetDeadline(time.Time{})
-			verified.Add(1)
-		}()
-	}
-	wg.Wait()
-	h.Result.Verified = verified.Load()
-	h.Result.Messages = h.Result.Verified
-	h.Result.Bytes = h.Result.Verified * int64(cfg.Size)
-	h.Result.Silent = cfg.Conns - int(h.Result.Verified)
-	h.Result.Errors, h.Result.Mismatches, h.Result.FirstError = g.errs, g.mismatch, g.first
-	return h, nil
-}
-
-// Close closes every held connection. Any goroutine, once.
-func (h *Held) Close() error {
-	closeAll(h.conns)
-	return nil
 }

@@ -21,6 +21,13 @@ func server(t *testing.T, handle func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serve(t, ln, handle)
+	return ln.Addr().String()
+}
+
+// serve accepts on ln and calls handle for each connection, until the test
+// ends.
+func serve(t *testing.T, ln net.Listener, handle func(net.Conn)) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
@@ -52,7 +59,6 @@ func server(t *testing.T, handle func(net.Conn)) string {
 			}()
 		}
 	}()
-	return ln.Addr().String()
 }
 
 // echo writes back what it reads, passing each chunk through f first.

@@ -23,8 +23,8 @@ import (
 const stopTimeout = 5 * time.Second
 
 // RunWhirl is Run on whirl's own client instead of a goroutine per
-// connection: cfg.Conns connections made with reactor.ConnectTCP on one
-// reactor of cfg.Loops event loops (0: GOMAXPROCS), each a protocol that
+// connection: cfg.Conns connections made with reactor.ConnectTCP (or
+// ConnectUnix for a "unix:" cfg.Addr) on one reactor of cfg.Loops event loops (0: GOMAXPROCS), each a protocol that
 // keeps cfg.Depth messages of cfg.Size bytes in flight. Messages, checks,
 // phases (warm-up, window, drain) and the Result are Run's, so the two
 // clients measure the same thing; Result.Client is ClientWhirl. The
@@ -163,7 +163,7 @@ func (wr *whirlRun) connectAll(ctx context.Context) ([]*whirlConn, error) {
 		}
 		w := newWhirlConn(i, wr)
 		f := &whirlFactory{w: w}
-		if _, err := wr.r.ConnectTCP(ctx, cfg.Addr, f, reactor.WithConnectTimeout(cfg.dialTimeout())); err != nil {
+		if err := wr.connect(ctx, f); err != nil {
 			<-wr.sem
 			first = fmt.Errorf("loadgen: dial %d of %d: %w", i+1, cfg.Conns, err)
 			break
@@ -177,6 +177,17 @@ func (wr *whirlRun) connectAll(ctx context.Context) ([]*whirlConn, error) {
 		return nil, first
 	}
 	return conns, nil
+}
+
+// connect starts one connection to cfg.Addr, over TCP or a UNIX socket.
+func (wr *whirlRun) connect(ctx context.Context, f *whirlFactory) error {
+	timeout := reactor.WithConnectTimeout(wr.g.cfg.dialTimeout())
+	if network, address := splitAddr(wr.g.cfg.Addr); network == "unix" {
+		_, err := wr.r.ConnectUnix(ctx, address, f, timeout)
+		return err
+	}
+	_, err := wr.r.ConnectTCP(ctx, wr.g.cfg.Addr, f, timeout)
+	return err
 }
 
 // loopTally returns the tally of the loop whose clock is c.

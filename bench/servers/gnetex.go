@@ -54,6 +54,8 @@ const (
 	FamilySimpleProto = "simpleproto"
 	FamilyPush        = "push"
 	FamilyWebSocket   = "websocket"
+	// FamilyUnix is the echo over a UNIX socket (unix.go).
+	FamilyUnix = "unix"
 )
 
 // Family returns the family of server kind: the load it answers. Any
@@ -68,6 +70,8 @@ func Family(kind string) string {
 		return FamilyPush
 	case GnetWebSocket, WhirlWebSocket:
 		return FamilyWebSocket
+	case GnetUnix, WhirlUnix:
+		return FamilyUnix
 	}
 	if UDP(kind) {
 		return FamilyUDP
@@ -88,6 +92,8 @@ func FamilyBaseline(fam string) string {
 		return GnetWebSocket
 	case FamilyUDP:
 		return GnetUDP
+	case FamilyUnix:
+		return GnetUnix
 	}
 	return Gnet
 }

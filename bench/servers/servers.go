@@ -1,8 +1,8 @@
 // Package servers holds the echo servers that whirl's benchmarks compare:
 // raw gnet (gnet's own echo example), the Go standard library with a goroutine per connection, whirl's echo protocol,
 // whirl's LineReceiver echoing lines, whirl's stream.TCPServer echoing lines
-// read with ReadUntil, and the UDP echoes of gnet and whirl
-// (udp.go). The Python servers (Twisted, Tornado) are scripts in
+// read with ReadUntil, the UDP echoes of gnet and whirl (udp.go), and the
+// UNIX-socket echoes of gnet and whirl (unix.go). The Python servers (Twisted, Tornado) are scripts in
 // bench/python.
 //
 // Each server is started by [Serve]; the harness runs every one in its own
@@ -109,8 +109,8 @@ func Known(kind string) bool {
 	return ok
 }
 
-// Serve runs the echo server kind on addr ("host:port"; port 0 picks one)
-// until ctx ends, then stops it and returns nil; it returns an error if the
+// Serve runs the echo server kind on addr ("host:port", port 0 picking
+// one; "unix:PATH" for the UNIX servers, see Unix) until ctx ends, then stops it and returns nil; it returns an error if the
 // server could not start. ready, if not nil, is called once, on the
 // goroutine that called Serve, with the bound address when the server accepts
 // connections (a connection made earlier waits in the backlog). Any
@@ -181,6 +181,8 @@ func listenerAddr(eng gnet.Engine) (net.Addr, error) {
 		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}, nil
 	case *unix.SockaddrInet6:
 		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}, nil
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: sa.Name, Net: "unix"}, nil
 	}
 	return nil, fmt.Errorf("servers: gnet listens on a %T", sa)
 }

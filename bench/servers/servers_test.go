@@ -17,11 +17,18 @@ import (
 // address.
 func start(tb testing.TB, kind string) string {
 	tb.Helper()
+	return startAt(tb, kind, "127.0.0.1:0").String()
+}
+
+// startAt runs server kind on addr until the test ends and returns the
+// address it reported ready.
+func startAt(tb testing.TB, kind, addr string) net.Addr {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- servers.Serve(ctx, kind, "127.0.0.1:0", servers.Options{Loops: 1}, func(a net.Addr) { addrc <- a })
+		done <- servers.Serve(ctx, kind, addr, servers.Options{Loops: 1}, func(a net.Addr) { addrc <- a })
 	}()
 	tb.Cleanup(func() {
 		cancel()
@@ -36,17 +43,18 @@ func start(tb testing.TB, kind string) string {
 	})
 	select {
 	case a := <-addrc:
-		return a.String()
+		return a
 	case err := <-done:
 		tb.Fatalf("Serve(%s) = %v before listening", kind, err)
 	case <-time.After(10 * time.Second):
 		tb.Fatalf("Serve(%s) did not listen within 10 s", kind)
 	}
-	return ""
+	return nil
 }
 
 // tcpKinds are the TCP echo servers of Kinds (udp_test.go tests the UDP
-// ones, gnetex_test.go those of gnet's examples).
+// ones, unix_test.go the UNIX ones, gnetex_test.go those of gnet's
+// examples).
 func tcpKinds() []string {
 	var out []string
 	for _, k := range servers.Kinds() {
