@@ -272,6 +272,7 @@ func (c *conn) closeNow(reason error, rst bool) {
 	c.mu.Lock()
 	c.mf |= mGone | mWriteClosed
 	c.mf &^= mSelfProducer
+	c.takeLentLocked() // dropped with the rest of the output
 	out := c.outp
 	c.outp = nil
 	x := c.x.Load()
@@ -346,14 +347,16 @@ func (c *conn) requestLocked(acts uint8) {
 
 // pendingLocked returns the bytes written and not yet flushed. c.mu held.
 func (c *conn) pendingLocked() int {
-	if c.outp == nil {
-		return 0
+	n := len(c.lentLocked())
+	if c.outp != nil {
+		n += len(*c.outp)
 	}
-	return len(*c.outp)
+	return n
 }
 
-// Write copies p into the output buffer (once TLS is on, encrypted). Any
-// goroutine.
+// Write copies p into the output buffer (once TLS is on, encrypted), or
+// lends it: a slice of the loop's read buffer written from DataReceived is
+// held as it is until the loop flushes it (lend.go). Any goroutine.
 func (c *conn) Write(p []byte) (int, error) {
 	if l := c.layer(); l != nil {
 		return l.Write(p)
@@ -373,6 +376,11 @@ func (c *conn) writeRaw(p []byte) (int, error) {
 		c.requestLocked(actOverflow)
 		return 0, c.overflowError()
 	}
+	if c.tryLendLocked(p) {
+		c.finishWriteLocked()
+		return len(p), nil
+	}
+	c.unlendLocked()
 	out := c.grabOut()
 	*out = append(*out, p...)
 	c.finishWriteLocked()
@@ -403,6 +411,7 @@ func (c *conn) writeSequenceRaw(bufs [][]byte) error {
 		c.requestLocked(actOverflow)
 		return c.overflowError()
 	}
+	c.unlendLocked()
 	out := c.grabOut()
 	for _, b := range bufs {
 		*out = append(*out, b...)

@@ -41,7 +41,7 @@ func (c *conn) readable(hup bool) {
 		n, err := unix.Read(int(c.fd), buf)
 		if n > 0 {
 			c.l.st.bytesIn.Add(int64(n))
-			c.received(buf[:n])
+			c.deliver(buf[:n])
 			if c.lf&fClosed != 0 || (n < len(buf) && !hup) {
 				return
 			}

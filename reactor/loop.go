@@ -53,6 +53,13 @@ type loop struct {
 	depth int        // nesting of dispatches in progress
 	dirty []*conn    // connections to service before the dispatch ends
 
+	// The lending slot (lend.go): a Write of a slice of buf made while
+	// DataReceived runs is held here, not copied, until the loop flushes it
+	// before buf is read into again.
+	lendOK   atomic.Bool          // DataReceived of buf's bytes is running
+	lendConn atomic.Pointer[conn] // the connection the slot is lent to, or nil
+	lend     []byte               // the lent bytes; guarded by lendConn's mu
+
 	// Loop goroutine only.
 	conns    []*conn               // open connections, indexed by descriptor
 	nopen    int                   // non-nil entries of conns

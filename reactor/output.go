@@ -19,7 +19,8 @@ func (c *conn) service() {
 	}
 	c.mu.Lock()
 	var bp *[]byte
-	if c.sending == nil { // else the write event takes the output in order
+	lent := c.takeLentLocked() // first in line: lending needs nothing pending
+	if c.sending == nil {      // else the write event takes the output in order
 		bp = c.outp
 		c.outp = nil
 	}
@@ -52,6 +53,15 @@ func (c *conn) service() {
 		c.mu.Unlock()
 		c.abortNow(reason)
 		return
+	}
+	if lent != nil {
+		flushBP, open := c.flushLent(lent, bp)
+		if !open {
+			return
+		}
+		if !flushBP {
+			bp = nil // held behind what the kernel refused
+		}
 	}
 	if bp != nil && !c.flush(bp) {
 		return
@@ -104,8 +114,15 @@ func (c *conn) flush(bp *[]byte) bool {
 		c.closeNow(transport.Lost(fmt.Errorf("write: %w", err)), false)
 		return false
 	}
+	return c.refused(bp, n)
+}
+
+// refused keeps (*bp)[n:], which the kernel refused, in c.sending and asks
+// for the write event. It reports whether the connection is still open.
+// Loop goroutine.
+func (c *conn) refused(bp *[]byte, n int) bool {
 	c.sending, c.off = bp, int32(n)
-	c.setQueued(int64(len(buf) - n))
+	c.setQueued(int64(len(*bp) - n))
 	if err := c.setInterest(c.readReg(), true); err != nil {
 		c.pollFailed(err)
 		return false
