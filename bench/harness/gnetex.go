@@ -102,7 +102,7 @@ func (rep *Report) gnetexTargets() []Target {
 	var out []Target
 	for _, sc := range rep.Scenarios {
 		fam := familyOf(sc)
-		if fam == servers.FamilyEcho || fam == servers.FamilyUDP {
+		if fam == servers.FamilyEcho {
 			continue // checkTargets' echo rows
 		}
 		for _, k := range rep.Servers {
@@ -117,7 +117,7 @@ func (rep *Report) gnetexTargets() []Target {
 			if s.CPURatio != nil {
 				out = append(out, Target{What: fmt.Sprintf("%s server CPU per message ÷ gnet's, %s", k, sc.Title), Want: "≤ 1.05", Got: *s.CPURatio, Met: *s.CPURatio <= 1.05})
 			}
-			if (k == servers.WhirlHTTP || k == servers.WhirlSimpleProto || k == servers.WhirlUnix) && s.AllocsPerMsg != nil {
+			if (k == servers.WhirlHTTP || k == servers.WhirlSimpleProto || k == servers.WhirlUnix || k == servers.WhirlUDP) && s.AllocsPerMsg != nil {
 				a := *s.AllocsPerMsg
 				out = append(out, Target{What: fmt.Sprintf("%s server heap allocations per message, %s", k, sc.Title), Want: "< 0.01", Got: a, Met: a < 0.01})
 			}

@@ -168,3 +168,33 @@ func TestUnixServerChildNeedsPath(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and the unix:PATH form", code, errb.String())
 	}
 }
+
+// TestUDPTargets checks the UDP echo family gets the rows of gnet's example
+// ports too (udpecho is the port of gnet's echo_udp): whirl-udp against
+// gnet-udp, with its allocations.
+func TestUDPTargets(t *testing.T) {
+	sc := harness.UDPScenarios()[0]
+	rep := &harness.Report{
+		Servers:   []string{servers.GnetUDP, servers.WhirlUDP},
+		Scenarios: []harness.Scenario{sc},
+		Cells: []*harness.Cell{
+			{Scenario: sc.Name, Server: servers.GnetUDP, Rounds: []harness.Round{echoRound(100e3, 500e3)}},
+			{Scenario: sc.Name, Server: servers.WhirlUDP, Rounds: []harness.Round{withCPU(echoRound(120e3, 0), 4)}},
+		},
+	}
+	harness.Summarize(rep)
+	want := map[string]bool{
+		"whirl-udp msgs/s ÷ gnet's, " + sc.Title:                     true, // 1.2
+		"whirl-udp server CPU per message ÷ gnet's, " + sc.Title:     true, // 4 µs against 5
+		"whirl-udp server heap allocations per message, " + sc.Title: true, // 0
+	}
+	got := map[string]bool{}
+	for _, tg := range rep.Targets {
+		got[tg.What] = tg.Met
+	}
+	for what, met := range want {
+		if m, ok := got[what]; !ok || m != met {
+			t.Errorf("target %q: present %v, met %v; want met %v (targets %v)", what, ok, m, met, rep.Targets)
+		}
+	}
+}
