@@ -85,19 +85,7 @@ func TestServe(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			addr := start(t, kind)
 			for _, chunk := range []int{1, 2, 3, 100, len(msg)} {
-				c := dial(t, addr)
-				for off := 0; off < len(msg); off += chunk {
-					if _, err := c.Write(msg[off:min(off+chunk, len(msg))]); err != nil {
-						t.Fatal(err)
-					}
-				}
-				got := make([]byte, len(msg))
-				if _, err := io.ReadFull(c, got); err != nil {
-					t.Fatalf("chunks of %d: %v", chunk, err)
-				}
-				if !bytes.Equal(got, msg) {
-					t.Fatalf("chunks of %d: echo differs from what was sent", chunk)
-				}
+				echoInChunks(t, dial(t, addr), msg, chunk)
 			}
 		})
 	}
@@ -155,5 +143,23 @@ func BenchmarkEcho(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// echoInChunks writes msg to c in pieces of chunk bytes and checks it comes
+// back whole.
+func echoInChunks(t *testing.T, c net.Conn, msg []byte, chunk int) {
+	t.Helper()
+	for off := 0; off < len(msg); off += chunk {
+		if _, err := c.Write(msg[off:min(off+chunk, len(msg))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("chunks of %d: %v", chunk, err)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("chunks of %d: echo differs from what was sent", chunk)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -46,18 +45,7 @@ func TestServeUnix(t *testing.T) {
 					}
 					defer c.Close()
 					_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-					for off := 0; off < len(msg); off += chunk {
-						if _, err := c.Write(msg[off:min(off+chunk, len(msg))]); err != nil {
-							t.Fatal(err)
-						}
-					}
-					got := make([]byte, len(msg))
-					if _, err := io.ReadFull(c, got); err != nil {
-						t.Fatalf("chunks of %d: %v", chunk, err)
-					}
-					if !bytes.Equal(got, msg) {
-						t.Fatalf("chunks of %d: echo differs from what was sent", chunk)
-					}
+					echoInChunks(t, c, msg, chunk)
 				}
 			})
 			// The subtest's cleanup stopped the server.
