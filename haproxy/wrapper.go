@@ -1,7 +1,6 @@
 package haproxy
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net"
 	"sync"
@@ -52,10 +51,12 @@ const (
 //     other accessors, reached from the protocol's transport with
 //     [FromTransport].
 //
-// Everything else passes through to the real transport: writes, closes
-// (CloseWithError adds the client's address to the reason, so the warn line
-// the reactor logs names the client, not only the proxy), socket options,
-// read pauses, producers. Like policies.ProtocolWrapper it is always a
+// Everything else passes through to the real transport
+// ([protocol.Forwarding]): writes, closes (CloseWithError adds the client's
+// address to the reason, so the warn line the reactor logs names the client,
+// not only the proxy), socket options (towards the proxy), read pauses,
+// producers, and StartTLS (the header is in the clear, TLS after it, as
+// HAProxy sends it). Like policies.ProtocolWrapper it is always a
 // protocol.HalfCloseable, so that it hears of the peer's FIN while it
 // reads the header; to a wrapped protocol that is not HalfCloseable the FIN
 // ends the connection, as the reactor would end it.
@@ -64,7 +65,7 @@ const (
 // methods are safe to call from any goroutine; the Protocol methods run on
 // the connection's loop.
 type ProtocolWrapper struct {
-	protocol.Base
+	protocol.Forwarding // the transport methods it does not change pass straight on
 
 	factory *WrappingFactory
 
@@ -408,21 +409,6 @@ func (w *ProtocolWrapper) ReadingResumed() {
 	}
 }
 
-// Write writes p to the real transport. Any goroutine.
-func (w *ProtocolWrapper) Write(p []byte) (int, error) { return w.Transport().Write(p) }
-
-// WriteSequence writes bufs to the real transport. Any goroutine.
-func (w *ProtocolWrapper) WriteSequence(bufs [][]byte) error {
-	return w.Transport().WriteSequence(bufs)
-}
-
-// LoseConnection closes the real transport cleanly. Any goroutine.
-func (w *ProtocolWrapper) LoseConnection() { w.Transport().LoseConnection() }
-
-// LoseWriteConnection closes the real transport's write side. Any
-// goroutine.
-func (w *ProtocolWrapper) LoseWriteConnection() { w.Transport().LoseWriteConnection() }
-
 // CloseWithError closes the real transport because of err, a peer's fault
 // (see transport.Transport). When the header gave the client's address,
 // the reason says "(client ADDR)" after err's message, so that the line the
@@ -434,9 +420,6 @@ func (w *ProtocolWrapper) CloseWithError(err error) {
 	}
 	w.Transport().CloseWithError(err)
 }
-
-// AbortConnection aborts the real transport. Any goroutine.
-func (w *ProtocolWrapper) AbortConnection() { w.Transport().AbortConnection() }
 
 // RemoteAddr returns the client's address as the header gave it, or the
 // real peer's for a LOCAL or UNKNOWN header. Any goroutine once the wrapped
@@ -458,25 +441,6 @@ func (w *ProtocolWrapper) LocalAddr() net.Addr {
 	return w.Transport().LocalAddr()
 }
 
-// SetTCPNoDelay sets the real transport's TCP_NODELAY (towards the proxy).
-// Any goroutine.
-func (w *ProtocolWrapper) SetTCPNoDelay(noDelay bool) error {
-	return w.Transport().SetTCPNoDelay(noDelay)
-}
-
-// SetTCPKeepAlive sets the real transport's keep-alive (towards the proxy).
-// Any goroutine.
-func (w *ProtocolWrapper) SetTCPKeepAlive(idle, interval time.Duration, count int) error {
-	return w.Transport().SetTCPKeepAlive(idle, interval, count)
-}
-
-// StartTLS starts TLS on the real transport (see transport.Transport): the
-// PROXY header is in the clear, TLS after it, as HAProxy sends it. Any
-// goroutine.
-func (w *ProtocolWrapper) StartTLS(cfg *tls.Config, serverSide bool) error {
-	return w.Transport().StartTLS(cfg, serverSide)
-}
-
 // HandshakeCompleted passes a TLS layer's notice that the handshake
 // completed (tlsproto.HandshakeListener) on to the wrapped protocol, if it
 // has a HandshakeCompleted method. Loop goroutine.
@@ -485,13 +449,6 @@ func (w *ProtocolWrapper) HandshakeCompleted() {
 		h.HandshakeCompleted()
 	}
 }
-
-// Connected reports whether the real transport is connected. Any goroutine.
-func (w *ProtocolWrapper) Connected() bool { return w.Transport().Connected() }
-
-// Disconnecting reports whether the real transport is closing or closed.
-// Any goroutine.
-func (w *ProtocolWrapper) Disconnecting() bool { return w.Transport().Disconnecting() }
 
 // RegisterProducer registers p with the real transport, through a proxy
 // that lets the peer's FIN end the connection of a protocol that is not
@@ -518,28 +475,6 @@ func (w *ProtocolWrapper) UnregisterProducer() {
 	w.mu.Unlock()
 	w.Transport().UnregisterProducer()
 }
-
-// PauseProducing pauses reading on the real transport. Any goroutine.
-func (w *ProtocolWrapper) PauseProducing() { w.Transport().PauseProducing() }
-
-// ReadPaused reports whether reading is paused on the real transport. Any
-// goroutine.
-func (w *ProtocolWrapper) ReadPaused() bool { return w.Transport().ReadPaused() }
-
-// ResumeProducing resumes reading on the real transport. Any goroutine.
-func (w *ProtocolWrapper) ResumeProducing() { w.Transport().ResumeProducing() }
-
-// StopProducing closes the real transport, as its StopProducing does. Any
-// goroutine.
-func (w *ProtocolWrapper) StopProducing() { w.Transport().StopProducing() }
-
-// SetWriteWatermarks sets the real transport's watermarks. Any goroutine.
-func (w *ProtocolWrapper) SetWriteWatermarks(high, low int) {
-	w.Transport().SetWriteWatermarks(high, low)
-}
-
-// Loop returns the real transport's loop. Any goroutine.
-func (w *ProtocolWrapper) Loop() transport.Loop { return w.Transport().Loop() }
 
 // producerProxy is what the real transport sees as the wrapped protocol's
 // producer: it passes every call on, and stops holding a LoseConnection up

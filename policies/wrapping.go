@@ -1,11 +1,9 @@
 package policies
 
 import (
-	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/protocol"
@@ -154,7 +152,9 @@ func (f *WrappingFactory) StopFactory() { f.starts.Stop(f.wrapped) }
 // call through and letting the [Hooks] of its factory's policy see the
 // connection's events, reads and writes.
 //
-// It embeds [protocol.Base]: its Transport method returns the real transport.
+// It embeds [protocol.Forwarding]: its Transport method returns the real
+// transport, and the transport methods it does not change (closes, addresses,
+// socket options, StartTLS, watermarks) pass straight on to it.
 // Read pauses are combined: the real transport stays paused while either the
 // wrapped protocol (PauseProducing) or the policy (ThrottleReads) wants it.
 //
@@ -177,7 +177,7 @@ func (f *WrappingFactory) StopFactory() { f.starts.Stop(f.wrapped) }
 // are safe to call from any goroutine; the Protocol methods run on the
 // connection's loop.
 type ProtocolWrapper struct {
-	protocol.Base
+	protocol.Forwarding // the transport methods it does not change pass straight on
 
 	factory    *WrappingFactory
 	inner      protocol.Protocol
@@ -325,43 +325,6 @@ func (w *ProtocolWrapper) WriteSequence(bufs [][]byte) error {
 	return nil
 }
 
-// LoseConnection closes the real transport cleanly. Any goroutine.
-func (w *ProtocolWrapper) LoseConnection() { w.Transport().LoseConnection() }
-
-// LoseWriteConnection closes the real transport's write side (a
-// half-close); see transport.Transport. Any goroutine.
-func (w *ProtocolWrapper) LoseWriteConnection() { w.Transport().LoseWriteConnection() }
-
-// CloseWithError closes the real transport because of err (a peer's
-// fault); see transport.Transport. Any goroutine.
-func (w *ProtocolWrapper) CloseWithError(err error) { w.Transport().CloseWithError(err) }
-
-// AbortConnection aborts the real transport. Any goroutine.
-func (w *ProtocolWrapper) AbortConnection() { w.Transport().AbortConnection() }
-
-// RemoteAddr returns the real transport's peer address. Any goroutine.
-func (w *ProtocolWrapper) RemoteAddr() net.Addr { return w.Transport().RemoteAddr() }
-
-// LocalAddr returns the real transport's own address. Any goroutine.
-func (w *ProtocolWrapper) LocalAddr() net.Addr { return w.Transport().LocalAddr() }
-
-// SetTCPNoDelay sets the real transport's TCP_NODELAY. Any goroutine.
-func (w *ProtocolWrapper) SetTCPNoDelay(noDelay bool) error {
-	return w.Transport().SetTCPNoDelay(noDelay)
-}
-
-// SetTCPKeepAlive sets the real transport's keep-alive. Any goroutine.
-func (w *ProtocolWrapper) SetTCPKeepAlive(idle, interval time.Duration, count int) error {
-	return w.Transport().SetTCPKeepAlive(idle, interval, count)
-}
-
-// StartTLS starts TLS on the real transport (see transport.Transport): the
-// wrapper, its hooks and the wrapped protocol see plaintext from then on.
-// Any goroutine.
-func (w *ProtocolWrapper) StartTLS(cfg *tls.Config, serverSide bool) error {
-	return w.Transport().StartTLS(cfg, serverSide)
-}
-
 // HandshakeCompleted passes a TLS layer's notice that the handshake
 // completed (tlsproto.HandshakeListener) on to the wrapped protocol, if it
 // has a HandshakeCompleted method. Loop goroutine.
@@ -370,25 +333,6 @@ func (w *ProtocolWrapper) HandshakeCompleted() {
 		h.HandshakeCompleted()
 	}
 }
-
-// Connected reports whether the real transport is connected. Any goroutine.
-func (w *ProtocolWrapper) Connected() bool { return w.Transport().Connected() }
-
-// Disconnecting reports whether the real transport is closing or closed.
-// Any goroutine.
-func (w *ProtocolWrapper) Disconnecting() bool { return w.Transport().Disconnecting() }
-
-// SetWriteWatermarks sets the real transport's watermarks. Any goroutine.
-func (w *ProtocolWrapper) SetWriteWatermarks(high, low int) {
-	w.Transport().SetWriteWatermarks(high, low)
-}
-
-// Loop returns the real transport's loop. Any goroutine.
-func (w *ProtocolWrapper) Loop() transport.Loop { return w.Transport().Loop() }
-
-// StopProducing closes the real transport, as its StopProducing does.
-// Any goroutine.
-func (w *ProtocolWrapper) StopProducing() { w.Transport().StopProducing() }
 
 // PauseProducing pauses reading on the real transport for the wrapped
 // protocol. Any goroutine.
