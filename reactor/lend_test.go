@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -153,4 +154,112 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// tokenWriter echoes what it gets (lent Writes) while a goroutine of its
+// own writes numbered tokens to the same connection, so that Writes from
+// another goroutine race the lent ones.
+type tokenWriter struct {
+	protocol.Base
+	started chan struct{}
+}
+
+func (p *tokenWriter) ConnectionMade() { close(p.started) }
+
+func (p *tokenWriter) DataReceived(data []byte) { _, _ = p.Transport().Write(data) }
+
+// TestLendRacesOtherWriters: the echo of letters (lent) and tokens "#N#"
+// written from another goroutine share one connection. The client must see
+// every token whole and in order, and, with the tokens taken out, exactly
+// the letters it sent.
+func TestLendRacesOtherWriters(t *testing.T) {
+	const minTokens = 200
+	r := New(WithLoops(1))
+	pc := make(chan *tokenWriter, 1)
+	p, err := r.ListenTCP("127.0.0.1:0", factory.ForProtocol(func() protocol.Protocol {
+		tw := &tokenWriter{started: make(chan struct{})}
+		pc <- tw
+		return tw
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	c, err := net.DialTimeout("tcp", p.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	tw := <-pc
+	<-tw.started
+	read := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(c); read <- b }()
+	// Tokens are written all through the echo, a few microseconds apart.
+	stop, wrote := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		defer func() { wrote <- n }()
+		for ; n < minTokens || !closed(stop); n++ {
+			if _, err := tw.Transport().Write([]byte("#" + strconv.Itoa(n) + "#")); err != nil {
+				return
+			}
+			time.Sleep(5 * time.Microsecond)
+		}
+	}()
+	letters := bytes.Repeat([]byte("abcdefghijklmnopqrstuvwxyz"), 20000) // 520 KB
+	for rest := letters; len(rest) > 0; {
+		n := min(len(rest), 1+len(rest)%1500)
+		if _, err := c.Write(rest[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	close(stop)
+	tokens := <-wrote
+	time.Sleep(50 * time.Millisecond) // the last echoes
+	tw.Transport().LoseConnection()
+	got := <-read
+	var plain []byte
+	next := 0
+	for i := 0; i < len(got); i++ {
+		if got[i] != '#' {
+			plain = append(plain, got[i])
+			continue
+		}
+		end := bytes.IndexByte(got[i+1:], '#')
+		if end < 0 {
+			t.Fatalf("a token cut off at %d", i)
+		}
+		n, err := strconv.Atoi(string(got[i+1 : i+1+end]))
+		if err != nil || n != next {
+			t.Fatalf("token %q at %d, want #%d#: a Write was split or reordered", got[i:i+2+end], i, next)
+		}
+		next++
+		i += end + 1
+	}
+	if next != tokens {
+		t.Fatalf("%d tokens arrived, want %d", next, tokens)
+	}
+	if !bytes.Equal(plain, letters) {
+		t.Fatalf("the echo differs from what was sent (%d bytes against %d, first difference at %d)", len(plain), len(letters), firstDiff(plain, letters))
+	}
+}
+
+// closed reports whether ch is closed.
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
