@@ -145,20 +145,7 @@ func RunFramed(ctx context.Context, cfg Config, fr Framing) (Result, error) {
 		}()
 	}
 	elapsed, werr := g.window(ctx)
-	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
-	drain := time.NewTimer(cfg.drainTimeout())
-	select {
-	case <-drained:
-	case <-drain.C:
-	case <-ctx.Done():
-	}
-	drain.Stop()
-	g.drainOver.Store(true)
-	for _, c := range conns {
-		_ = c.SetDeadline(time.Now())
-	}
-	<-drained
+	g.drainConns(ctx, &wg, conns)
 	res := Result{Mode: fr.Name, Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
 	tallies := make([]*tally, len(workers))
 	for i, w := range workers {

@@ -347,22 +347,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		go func() { defer wg.Done(); w.run(g) }()
 	}
 	elapsed, werr := g.window(ctx)
-	// The workers stop sending and wait for what is in flight; wake those
-	// still waiting after the drain timeout: their echoes are missing.
-	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
-	drain := time.NewTimer(cfg.drainTimeout())
-	select {
-	case <-drained:
-	case <-drain.C:
-	case <-ctx.Done():
-	}
-	drain.Stop()
-	g.drainOver.Store(true)
-	for _, c := range conns {
-		_ = c.SetDeadline(time.Now())
-	}
-	<-drained
+	g.drainConns(ctx, &wg, conns)
 
 	res := Result{Mode: "echo", Client: ClientGoroutine, Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
 	tallies := make([]*tally, len(workers))
@@ -371,6 +356,36 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.collect(tallies, g)
 	return res, werr
+}
+
+// drain waits, after the window, for the workers to finish what is in
+// flight: until done is closed, the drain timeout passes or ctx ends. Then
+// it marks the drain over, calls wake to stop those still waiting (their
+// echoes are missing), and waits for done. Caller's goroutine.
+func (g *run) drain(ctx context.Context, done <-chan struct{}, wake func()) {
+	t := time.NewTimer(g.cfg.drainTimeout())
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	t.Stop()
+	g.drainOver.Store(true)
+	wake()
+	<-done
+}
+
+// drainConns is drain for workers that are goroutines, one per connection
+// of conns, counted by wg: a deadline in the past wakes those still reading.
+// Caller's goroutine.
+func (g *run) drainConns(ctx context.Context, wg *sync.WaitGroup, conns []net.Conn) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	g.drain(ctx, done, func() {
+		for _, c := range conns {
+			_ = c.SetDeadline(time.Now())
+		}
+	})
 }
 
 // tally is what one worker counted, owned by its goroutine until it ends.

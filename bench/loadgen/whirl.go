@@ -71,20 +71,13 @@ func RunWhirl(ctx context.Context, cfg Config) (Result, error) {
 	elapsed, werr := g.window(ctx)
 	// The connections stop sending and wait for what is in flight; those
 	// still waiting after the drain timeout have echoes missing.
-	drain := time.NewTimer(cfg.drainTimeout())
-	select {
-	case <-wr.done:
-	case <-drain.C:
-	case <-ctx.Done():
-	}
-	drain.Stop()
-	g.drainOver.Store(true)
-	for _, w := range conns {
-		// An error means the loop is gone, and the connection with it:
-		// it was counted out when it closed.
-		_ = w.loop.CallSoon(w.giveUp)
-	}
-	<-wr.done
+	g.drain(ctx, wr.done, func() {
+		for _, w := range conns {
+			// An error means the loop is gone, and the connection with
+			// it: it was counted out when it closed.
+			_ = w.loop.CallSoon(w.giveUp)
+		}
+	})
 
 	res := Result{Mode: "echo", Client: ClientWhirl, Conns: cfg.Conns, Size: cfg.Size, Depth: cfg.depth(), Elapsed: elapsed}
 	var h Histogram
