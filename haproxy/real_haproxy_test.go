@@ -13,15 +13,13 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/whirl-go/whirl/factory"
 	"github.com/whirl-go/whirl/haproxy"
+	"github.com/whirl-go/whirl/internal/haproxytest"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
 	"github.com/whirl-go/whirl/reactor/reactortest"
@@ -93,10 +91,6 @@ backend whirl
 // v2 header with its SSL, authority (SNI), ALPN, unique-ID and CRC32C TLVs
 // to a whirl port: the protocol reads them, and the client's address.
 func TestRealHAProxyTLVs(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy is not installed (apt-get install haproxy): skipping the test against a real HAProxy")
-	}
 	if testing.Short() {
 		t.Skip("starts haproxy")
 	}
@@ -108,36 +102,8 @@ func TestRealHAProxyTLVs(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, tlsConfig, front, selfSigned(t, dir, "chat.example.com"), port.Addr()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", cfg)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("haproxy said:\n%s", out.String())
-		}
-	})
+	front := haproxytest.FreePort(t)
+	said := haproxytest.Start(t, fmt.Sprintf(tlsConfig, front, selfSigned(t, dir, "chat.example.com"), port.Addr()), front)
 
 	var c *tls.Conn
 	deadline := time.Now().Add(10 * time.Second)
@@ -152,7 +118,7 @@ func TestRealHAProxyTLVs(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("TLS dial through haproxy: %v\n%s", err, out.String())
+			t.Fatalf("TLS dial through haproxy: %v\n%s", err, said())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

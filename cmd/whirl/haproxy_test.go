@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/internal/haproxytest"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
 	"github.com/whirl-go/whirl/reactor/reactortest"
@@ -96,18 +94,6 @@ func (f *chatClientFactory) expectLine(t *testing.T, prefix string) string {
 	}
 }
 
-// freePort returns a port of 127.0.0.1 that was free a moment ago, for
-// HAProxy's frontend (HAProxy cannot report a port the system chose).
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 const haproxyConfig = `global
 	maxconn 256
 
@@ -129,55 +115,11 @@ backend whirl
 	server b %s %s check inter 100ms fall 1 rise 1
 `
 
-// startHAProxy runs Debian's haproxy in the foreground with a config made
-// for the test, and stops it when the test ends.
+// startHAProxy runs Debian's haproxy with the test's config, front on
+// 127.0.0.1:front and the two whirl servers a and b behind it.
 func startHAProxy(t *testing.T, front int, sendProxy, a, b string) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy is not installed (apt-get install haproxy): skipping the test against a real HAProxy")
-	}
-	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, haproxyConfig, front, a, sendProxy, b, sendProxy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", cfg)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("haproxy said:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", front))
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-done:
-			t.Fatalf("haproxy exited: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy not listening within 10 s: %v\n%s", err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	haproxytest.Start(t, fmt.Sprintf(haproxyConfig, front, a, sendProxy, b, sendProxy), front)
 }
 
 // TestBehindHAProxy runs a real HAProxy (send-proxy, then send-proxy-v2) in
@@ -199,7 +141,7 @@ func TestBehindHAProxy(t *testing.T) {
 		t.Run(sendProxy, func(t *testing.T) {
 			a := startWhirl(t, "chat", "--listen", "haproxy:tcp:0:interface=127.0.0.1", "--loops", "2")
 			b := startWhirl(t, "chat", "--listen", "haproxy:tcp:0:interface=127.0.0.1", "--loops", "2")
-			front := freePort(t)
+			front := haproxytest.FreePort(t)
 			startHAProxy(t, front, sendProxy, a.addr(), b.addr())
 
 			r := reactor.New(reactor.WithLoops(1))
