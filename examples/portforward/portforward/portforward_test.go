@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/whirl-go/whirl/examples/portforward/portforward"
+	"github.com/whirl-go/whirl/internal/heaptest"
 	"github.com/whirl-go/whirl/reactor"
 	"github.com/whirl-go/whirl/reactor/reactortest"
 )
@@ -203,42 +203,6 @@ func receive(r io.Reader, seed uint64, total int64, pause time.Duration, n *atom
 	return nil
 }
 
-// heapInUse returns the heap in use after a collection.
-func heapInUse() int64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapInuse)
-}
-
-// watchHeap samples the heap in use every 250 ms until the returned function
-// is called; that function returns the peak growth over the first sample.
-func watchHeap() (stop func() int64) {
-	base := heapInUse()
-	var peak atomic.Int64
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-				if g := heapInUse() - base; g > peak.Load() {
-					peak.Store(g)
-				}
-			}
-		}
-	}()
-	return func() int64 {
-		close(quit)
-		<-done
-		return peak.Load()
-	}
-}
-
 // watchInFlight samples, every millisecond until the returned function is
 // called, the bytes in flight each way: what the forwarder received from one
 // side and the other side has not read yet (the reader's count is read
@@ -320,7 +284,7 @@ func TestForward64MiBEachWay(t *testing.T) {
 			setDeadline(t, 2*time.Minute, near, fe)
 
 			var nearRead, farRead atomic.Int64
-			stopHeap := watchHeap()
+			stopHeap := heaptest.Watch()
 			stopFlight := watchInFlight(f, &farRead, &nearRead)
 			start := time.Now()
 			errs := make(chan error, 4)

@@ -7,14 +7,13 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/whirl-go/whirl/examples/relay/relay"
 	"github.com/whirl-go/whirl/factory"
+	"github.com/whirl-go/whirl/internal/heaptest"
 	"github.com/whirl-go/whirl/protocol"
 	"github.com/whirl-go/whirl/reactor"
 	"github.com/whirl-go/whirl/reactor/reactortest"
@@ -443,42 +442,6 @@ func receive(c net.Conn, seed byte, total, rate int64, eof bool) error {
 	return nil
 }
 
-// heapInUse returns the heap in use after a collection.
-func heapInUse() int64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapInuse)
-}
-
-// watchHeap samples the heap in use every 250 ms until the returned function
-// is called; that function returns the peak growth over the first sample.
-func watchHeap() (stop func() int64) {
-	base := heapInUse()
-	var peak atomic.Int64
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-				if g := heapInUse() - base; g > peak.Load() {
-					peak.Store(g)
-				}
-			}
-		}
-	}()
-	return func() int64 {
-		close(quit)
-		<-done
-		return peak.Load()
-	}
-}
-
 // server runs a relay on 127.0.0.1 with the given number of loops until the
 // test ends.
 func server(t testing.TB, loops int) (*relay.Factory, string) {
@@ -562,7 +525,7 @@ func TestRelayFlatMemory(t *testing.T) {
 			a, b := pair(t, f, addr)
 			deadline(t, tt.total, tt.rate, a, b)
 
-			stop := watchHeap()
+			stop := heaptest.Watch()
 			start := time.Now()
 			sent := make(chan error, 1)
 			go func() { sent <- send(a, 0, tt.total) }()
@@ -744,7 +707,7 @@ func TestRelayStalledLoop(t *testing.T) {
 	reactortest.Run(t, r)
 	a, b := pair(t, f, port.Addr().String())
 	deadline(t, total, 0, a, b)
-	stop := watchHeap()
+	stop := heaptest.Watch()
 	stall(t, r, 500*time.Millisecond)
 	err = bothWays(a, b, total)
 	growth := stop()
@@ -812,7 +775,7 @@ func TestSpliceStalledLoop(t *testing.T) {
 	b := dial(t, port.Addr().String())
 	waitFor(t, "the pair", func() bool { _, n := f.state(); return n == 1 })
 	deadline(t, total, 0, a, b)
-	stop := watchHeap()
+	stop := heaptest.Watch()
 	stall(t, r, 500*time.Millisecond)
 	err = bothWays(a, b, total)
 	growth := stop()
