@@ -302,6 +302,16 @@ func TestRelay(t *testing.T) {
 // 10s of its context ending, return nil, and write nothing to stderr.
 func startServer(t *testing.T, name string, args ...string) string {
 	t.Helper()
+	addr, _ := runCommand(t, 10*time.Second, name, args...)
+	return addr
+}
+
+// runCommand runs the command name with args until the test ends, and
+// returns the address it listens on and its log file. The command must stop
+// by itself within stop of its context ending, return nil, and write
+// nothing to stderr.
+func runCommand(t *testing.T, stop time.Duration, name string, args ...string) (string, *os.File) {
+	t.Helper()
 	env, _, stderr := testEnv(t)
 	ready := make(chan net.Addr, 1)
 	env.ready = func(a net.Addr) { ready <- a }
@@ -315,8 +325,8 @@ func startServer(t *testing.T, name string, args ...string) string {
 			if err != nil {
 				t.Errorf("%s after cancel = %v, want nil", name, err)
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("%s did not return within 10s of its context ending", name)
+		case <-time.After(stop):
+			t.Errorf("%s did not return within %v of its context ending", name, stop)
 		}
 		if stderr.Len() > 0 {
 			t.Errorf("stderr = %q, want nothing (logs go to env.logs)", stderr)
@@ -324,13 +334,13 @@ func startServer(t *testing.T, name string, args ...string) string {
 	})
 	select {
 	case addr := <-ready:
-		return addr.String()
+		return addr.String(), env.logs
 	case err := <-done:
 		t.Fatalf("%s returned before listening: %v (stderr %q)", name, err, stderr)
 	case <-time.After(5 * time.Second):
 		t.Fatalf("%s did not listen within 5s", name)
 	}
-	return ""
+	return "", nil
 }
 
 // dialServer connects to addr, with a 10s deadline on the connection.

@@ -19,38 +19,11 @@ import (
 )
 
 // runLogged runs the command name with args until the test ends, as
-// startServer does, and returns the address it listens on and its log file.
+// startServer does (allowing 15s for the stop), and returns the address it
+// listens on and its log file.
 func runLogged(t *testing.T, name string, args ...string) (string, *os.File) {
 	t.Helper()
-	env, _, stderr := testEnv(t)
-	ready := make(chan net.Addr, 1)
-	env.ready = func(a net.Addr) { ready <- a }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- lookup(name).run(ctx, env, args) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s after cancel = %v, want nil", name, err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("%s did not return within 15s of its context ending", name)
-		}
-		if stderr.Len() > 0 {
-			t.Errorf("stderr = %q, want nothing", stderr)
-		}
-	})
-	select {
-	case addr := <-ready:
-		return addr.String(), env.logs
-	case err := <-done:
-		t.Fatalf("%s returned before listening: %v (stderr %q)", name, err, stderr)
-	case <-time.After(5 * time.Second):
-		t.Fatalf("%s did not listen within 5s", name)
-	}
-	return "", nil
+	return runCommand(t, 15*time.Second, name, args...)
 }
 
 // logLine returns the first JSON log line of the file whose message is msg.
